@@ -1,0 +1,47 @@
+/*
+ * db.h - the libpq access layer. Parameterized statements only.
+ *
+ * A struct db wraps one connection. Every call checks the connection and
+ * reconnects (bounded retries with back-off, total at most
+ * DB_RECONNECT_WINDOW seconds) after a PostgreSQL restart; a statement
+ * that failed because the connection dropped inside a transaction is
+ * reported as a transient error (-2) so the caller can retry the WHOLE
+ * transaction or answer 4xx: acknowledged work is never half-committed.
+ * Library module: never logs; errors come back in *err_out (new string,
+ * xfree()).
+ */
+#ifndef SEALGATE_DB_H
+#define SEALGATE_DB_H
+
+#include <libpq-fe.h>
+
+#define DB_RECONNECT_WINDOW 10	/* seconds spent reconnecting per call */
+
+struct db;
+
+/* Connect now (with retries). NULL and *err_out on failure. */
+struct db *db_open(const char *conninfo, char **err_out);
+void db_close(struct db **dbp);
+
+/* Make sure the connection is up, reconnecting if needed. 0 / -1. */
+int db_ensure(struct db *db, char **err_out);
+
+/*
+ * db_exec - run one parameterized statement (text params, NULL = SQL NULL).
+ * Returns the PGresult (PGRES_COMMAND_OK or PGRES_TUPLES_OK; PQclear() it)
+ * or NULL with *err_out set; *transient_out (may be NULL) is set to 1
+ * when the failure was a lost connection or a serialization/deadlock
+ * error worth retrying.
+ */
+PGresult *db_exec(struct db *db, const char *sql, int nparams,
+    const char *const *params, int *transient_out, char **err_out);
+
+/* Transactions: 0 / -1 (err_out), -2 transient. */
+int db_begin(struct db *db, char **err_out);
+int db_commit(struct db *db, char **err_out);
+void db_rollback(struct db *db);
+
+/* Underlying connection (LISTEN/NOTIFY users); may change on reconnect. */
+PGconn *db_conn(struct db *db);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * config.h - the one sealgate configuration file.
+ *
+ * Format: one "key = value" per line; '#' starts a comment at line start;
+ * blank lines ignored; a value may be quoted with "..." (\" and \\ escapes).
+ * List-valued keys take comma- and/or space-separated items. A key given
+ * twice is an error. Unknown keys, bad values and unreadable cert/key files
+ * are refused with "FILE:LINE: reason".
+ * Every key, its default and meaning is documented in sealgate.conf.example.
+ */
+#ifndef SEALGATE_CONFIG_H
+#define SEALGATE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "lib/log.h"
+
+enum bare_lf_policy {
+	BARE_LF_REJECT = 0,	/* 550 5.6.11 / reject message (default) */
+	BARE_LF_NORMALIZE,	/* bare LF/CR turned into CRLF in the message */
+};
+
+enum eightbit_hdr_policy {
+	EIGHTBIT_HDR_ACCEPT = 0,	/* stored as received (default) */
+	EIGHTBIT_HDR_REJECT,		/* 554 5.6.7 without SMTPUTF8 */
+};
+
+struct sg_listen {
+	char *host;		/* numeric address, "0.0.0.0", "::" */
+	char *port;		/* numeric */
+};
+
+struct sg_config {
+	char *path;			/* file it came from */
+
+	/* general */
+	char *hostname;			/* hostname: default gethostname() */
+	char *state_dir;		/* state_dir: default "./var" (absolute) */
+	char *run_user;			/* user: drop root to it; default "sealgate" */
+	char *database;			/* database: libpq URL/conninfo or NULL */
+	unsigned embedded_db_port;	/* embedded_db_port: 5439 */
+	enum log_level log_level;	/* log_level: info */
+
+	/* smtp ingress */
+	struct sg_listen *listen;	/* smtp_listen: 127.0.0.1:2525 */
+	size_t nlisten;
+	char *tls_cert_file;		/* smtp_tls_cert_file: NULL = no STARTTLS */
+	char *tls_key_file;		/* smtp_tls_key_file */
+	int tls_min_version;		/* smtp_tls_min_version: TLS1_2_VERSION */
+	char *tls_ciphers;		/* smtp_tls_ciphers: TLS<=1.2 list */
+	char *tls_ciphersuites;		/* smtp_tls_ciphersuites: TLS 1.3 */
+	uint64_t message_size_limit;	/* message_size_limit: 25M */
+	unsigned recipient_limit;	/* smtp_recipient_limit: 100 */
+	unsigned idle_timeout;		/* smtp_idle_timeout: 300 (s) */
+	unsigned data_timeout;		/* smtp_data_timeout: 600 (s) */
+	unsigned max_sessions;		/* smtp_max_sessions: 1000 */
+	unsigned max_sessions_per_client; /* smtp_max_sessions_per_client: 50 */
+	unsigned hard_error_limit;	/* smtp_hard_error_limit: 10 */
+	struct cidr *relay_networks;	/* relay_networks: 127.0.0.0/8 ::1/128 */
+	size_t nrelay_networks;
+	int auth_enabled;		/* smtp_auth: yes (only offered under TLS) */
+	int require_tls;		/* smtp_require_tls: no (STARTTLS before MAIL) */
+	enum bare_lf_policy bare_lf;	/* smtp_bare_lf: reject|normalize */
+	enum eightbit_hdr_policy eightbit_headers; /* smtp_8bit_headers: accept|reject */
+	unsigned db_workers;		/* ingress_db_workers: 4 */
+
+	/* supervisor */
+	unsigned restart_backoff_max;	/* restart_backoff_max: 30 (s) */
+};
+
+/*
+ * config_load - parse and validate FILE. Returns a new config (free with
+ * config_free()) or NULL with *err_out set to a new string
+ * "FILE:LINE: reason" (free with xfree()). Does not log.
+ */
+struct sg_config *config_load(const char *path, char **err_out);
+
+/* config_load_string - same, from memory; name is used in messages. */
+struct sg_config *config_load_string(const char *name, const char *text,
+    size_t len, char **err_out);
+
+/* Defaults only (used when no file is given to some CLI commands). */
+struct sg_config *config_defaults(void);
+
+/* The libpq conninfo to use: database, or the embedded cluster under
+ * state_dir ("host=STATE_DIR/pg/sock port=N dbname=sealgate"). New string. */
+char *config_conninfo(const struct sg_config *cfg);
+
+void config_free(struct sg_config **cfgp);
+
+#endif
