@@ -29,7 +29,9 @@ CRYPTO_SRCS  = $(wildcard crypto/*.c)
 DB_SRCS      = $(wildcard db/*.c)
 WEB_SRCS     = $(wildcard escrow-web/*.c)
 CORE_SRCS    = $(LIB_SRCS) $(GATEWAY_SRCS) $(CRYPTO_SRCS) $(DB_SRCS) $(WEB_SRCS)
-CORE_OBJS    = $(CORE_SRCS:%.c=$(BUILD)/%.o)
+MIGRATIONS   = $(sort $(wildcard db/migrations/*.sql))
+GEN_SRCS     = $(BUILD)/gen/migrations.c
+CORE_OBJS    = $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 
 UNIT_SRCS    = $(wildcard tests/unit/test_*.c)
 UNIT_BINS    = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -44,6 +46,14 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The schema travels inside the binary (db/migrate.h).
+$(BUILD)/gen/migrations.c: scripts/embed-sql.sh $(MIGRATIONS)
+	@mkdir -p $(dir $@)
+	./scripts/embed-sql.sh $@ $(MIGRATIONS)
+
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libsg.a: $(CORE_OBJS)
@@ -82,9 +92,12 @@ asan: deps
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
 	-Igateway -Idb -Icrypto $(PKG_CFLAGS)
 fuzz: $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c $(CORE_SRCS)
-	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) $(PKG_LIBS) -lpthread
+build-fuzz/%: tests/fuzz/%.c $(CORE_SRCS) build-fuzz/gen/migrations.c
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) build-fuzz/gen/migrations.c \
+	    $(PKG_LIBS) -lpthread
+build-fuzz/gen/migrations.c: scripts/embed-sql.sh $(MIGRATIONS)
+	@mkdir -p $(dir $@)
+	./scripts/embed-sql.sh $@ $(MIGRATIONS)
 
 fuzz-smoke: fuzz
 	@./tests/fuzz/smoke.sh

@@ -11,7 +11,12 @@
 
 /* New hash string (xfree()) or NULL on failure. */
 char *passwd_hash(const char *password, size_t len);
-/* 1 match, 0 mismatch, -1 malformed hash */
+/* 1 match, 0 mismatch, -1 malformed hash (or cost parameters outside
+ * the accepted bounds: ln 10..20, r 1..32, p 1..16, <= 256 MiB) */
 int passwd_verify(const char *password, size_t len, const char *hash);
+
+/* passwd_burn - the work of one verification against nothing: call it
+ * for an unknown or disabled user so timing does not tell who exists. */
+void passwd_burn(const char *password, size_t len);
 
 #endif

@@ -21,6 +21,10 @@ struct db;
 
 /* Connect now (with retries). NULL and *err_out on failure. */
 struct db *db_open(const char *conninfo, char **err_out);
+/* Same, with application_name app_name (e.g. "sealgate-ingress") unless
+ * the conninfo sets one. db_open() uses "sealgate". */
+struct db *db_open_app(const char *conninfo, const char *app_name,
+    char **err_out);
 void db_close(struct db **dbp);
 
 /* Make sure the connection is up, reconnecting if needed. 0 / -1. */
@@ -36,7 +40,36 @@ int db_ensure(struct db *db, char **err_out);
 PGresult *db_exec(struct db *db, const char *sql, int nparams,
     const char *const *params, int *transient_out, char **err_out);
 
-/* Transactions: 0 / -1 (err_out), -2 transient. */
+/*
+ * db_exec_bin - db_exec with per-parameter lengths and formats (1 =
+ * binary, e.g. raw bytea; NULL arrays = all text) and the result format
+ * (0 text, 1 binary) passed through to PQexecParams().
+ */
+PGresult *db_exec_bin(struct db *db, const char *sql, int nparams,
+    const char *const *params, const int *lengths, const int *formats,
+    int result_format, int *transient_out, char **err_out);
+
+/*
+ * db_exec_script - run trusted, compiled-in SQL that may hold several
+ * statements (migrations only: PQexec, so never with outside data).
+ * 0 / -1 (err_out), -2 transient.
+ */
+int db_exec_script(struct db *db, const char *sql, char **err_out);
+
+/* SQLSTATE of the last failed statement, "" if none or no server reply
+ * (e.g. "23505" unique_violation). Valid until the next call. */
+const char *db_sqlstate(const struct db *db);
+
+/*
+ * Transactions: 0 / -1 (err_out), -2 transient.
+ * Once a statement inside a transaction has failed, every further
+ * statement fails the same way (the connection is never silently
+ * re-established mid-transaction: the rest would run outside it), and
+ * db_commit() rolls back and returns that failure. db_commit() returns
+ * -2 when the connection died during COMMIT: the outcome is unknown and
+ * the transaction may or may not have committed. db_rollback() is always
+ * safe to call and ends the transaction state.
+ */
 int db_begin(struct db *db, char **err_out);
 int db_commit(struct db *db, char **err_out);
 void db_rollback(struct db *db);

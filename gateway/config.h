@@ -1,11 +1,16 @@
 /*
  * config.h - the one sealgate configuration file.
  *
- * Format: one "key = value" per line; '#' starts a comment at line start;
- * blank lines ignored; a value may be quoted with "..." (\" and \\ escapes).
+ * Format: one "key = value" per line; '#' starts a comment at line start,
+ * and after white space following an unquoted value; blank lines ignored;
+ * a value may be quoted with "..." (\" and \\ escapes). CRLF line ends
+ * are tolerated; NUL and other control bytes (but tab) are refused.
  * List-valued keys take comma- and/or space-separated items. A key given
  * twice is an error. Unknown keys, bad values and unreadable cert/key files
- * are refused with "FILE:LINE: reason".
+ * are refused with "FILE:LINE: reason"; whole-file problems (unreadable,
+ * over SG_CONFIG_FILE_MAX) and errors in a default with "FILE: reason".
+ * Relative paths in the file are resolved against the directory holding
+ * the file; the state_dir default "./var" against the working directory.
  * Every key, its default and meaning is documented in sealgate.conf.example.
  */
 #ifndef SEALGATE_CONFIG_H
@@ -81,7 +86,8 @@ struct sg_config *config_load(const char *path, char **err_out);
 struct sg_config *config_load_string(const char *name, const char *text,
     size_t len, char **err_out);
 
-/* Defaults only (used when no file is given to some CLI commands). */
+/* Defaults only (used when no file is given to some CLI commands).
+ * NULL only if the working directory cannot be determined. */
 struct sg_config *config_defaults(void);
 
 /* The libpq conninfo to use: database, or the embedded cluster under
@@ -89,5 +95,14 @@ struct sg_config *config_defaults(void);
 char *config_conninfo(const struct sg_config *cfg);
 
 void config_free(struct sg_config **cfgp);
+
+/*
+ * config_key_info - the i-th key of the key table (0-based): its name, its
+ * default in file syntax (NULL when unset or computed, as hostname) and a
+ * one-line help. 0, or -1 past the last key. Out-parameters may be NULL.
+ * For check-config and the test that sealgate.conf.example stays true.
+ */
+int config_key_info(size_t i, const char **name_out, const char **def_out,
+    const char **help_out);
 
 #endif

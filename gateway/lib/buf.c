@@ -53,6 +53,9 @@ buf_reserve(struct buf *b, size_t n)
 
 	if (n > b->max || b->len > b->max - n)
 		return -1;
+	/* len + n <= max; the spare NUL must not wrap when max is SIZE_MAX */
+	if (b->len + n == SIZE_MAX)
+		return -1;
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return 0;
@@ -153,8 +156,12 @@ buf_steal(struct buf *b, size_t *len_out)
 {
 	char *p;
 
-	if (b->data == NULL && buf_reserve(b, 0) < 0)
-		return NULL;
+	if (b->data == NULL) {
+		if (buf_reserve(b, 0) < 0)
+			return NULL;
+		/* fresh storage: the promised NUL is not there yet */
+		b->data[0] = '\0';
+	}
 	p = b->data;
 	if (len_out != NULL)
 		*len_out = b->len;

@@ -1,0 +1,122 @@
+# lib.sh - helpers for integration tests (sourced). Provided by run-all.sh:
+# SG_BIN, SG_TOP, SG_TMP, SG_VAR, SG_PG_PORT, SG_PORT_BASE, SG_TEST.
+set -eu
+
+T=$SG_TMP/$SG_TEST
+mkdir -p "$T"
+GW_PIDS=""
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+ok() {
+	echo "ok - $*"
+}
+
+assert_eq() {	# got want what
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+	ok "$3"
+}
+
+assert_contains() {	# haystack needle what
+	case "$1" in
+	*"$2"*) ok "$3" ;;
+	*) fail "$3: '$2' not found in: $1" ;;
+	esac
+}
+
+assert_not_contains() {
+	case "$1" in
+	*"$2"*) fail "$3: '$2' unexpectedly found in: $1" ;;
+	*) ok "$3" ;;
+	esac
+}
+
+# gw_config NAME PORT [key = value lines on stdin] - write NAME's config
+gw_config() {
+	conf=$T/$1.conf
+	{
+		echo "hostname = mx.test"
+		echo "state_dir = $SG_VAR"
+		echo "embedded_db_port = $SG_PG_PORT"
+		[ "$(id -u)" = 0 ] && echo "user = sealgate"
+		echo "smtp_listen = 127.0.0.1:$2"
+		echo "smtp_tls_cert_file = $SG_TMP/cert.pem"
+		echo "smtp_tls_key_file = $SG_TMP/key.pem"
+		echo "relay_networks = 127.0.0.0/8"
+		echo "log_level = info"
+		cat
+	} > "$conf.tmp"
+	# later keys override earlier ones (the config refuses duplicates)
+	awk -F'=' '{k=$1; gsub(/[ \t]/, "", k); v[k]=$0; if (!(k in o)) {o[k]=++n; ord[n]=k}}
+	    END {for (i = 1; i <= n; i++) print v[ord[i]]}' "$conf.tmp" > "$conf"
+	rm -f "$conf.tmp"
+}
+
+wait_port() {	# PORT [seconds]
+	i=0
+	while ! python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1).close()" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt $((${2:-10} * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+# gw_start NAME PORT - start `sealgate serve` with NAME's config
+gw_start() {
+	"$SG_BIN" -c "$T/$1.conf" serve >>"$SG_TMP/$SG_TEST.$1.log" 2>&1 &
+	eval "GW_PID_$1=$!"
+	GW_PIDS="$GW_PIDS $!"
+	wait_port "$2" 15 || fail "gateway $1 did not open port $2"
+}
+
+gw_pid() {
+	eval "echo \$GW_PID_$1"
+}
+
+gw_stop() {	# NAME
+	pid=$(gw_pid "$1")
+	kill -TERM "$pid" 2>/dev/null || true
+	i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || { kill -KILL "$pid"; break; }
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null || true
+}
+
+# role_pid NAME ROLE - pid of a role process under NAME's supervisor
+role_pid() {
+	pgrep -P "$(gw_pid "$1")" | head -1
+}
+
+sg() {	# NAME args... - the CLI with NAME's config
+	n=$1
+	shift
+	"$SG_BIN" -c "$T/$n.conf" "$@"
+}
+
+psql_sg() {
+	psql -X -q -tA -h "$SG_VAR/pg/sock" -p "$SG_PG_PORT" -U sealgate sealgate "$@"
+}
+
+script() {	# PORT FILE [VAR=VAL...] - run an SMTP transcript
+	p=$1
+	shift
+	f=$1
+	shift
+	python3 "$SG_TOP/tests/integration/smtpscript.py" 127.0.0.1 "$p" "$f" "$@"
+}
+
+cleanup_gateways() {
+	for p in $GW_PIDS; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in $GW_PIDS; do
+		wait "$p" 2>/dev/null || true
+	done
+}
+trap cleanup_gateways EXIT

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""smtpscript.py - run a readable SMTP transcript against a server.
+
+usage: smtpscript.py HOST PORT SCRIPT [VAR=VALUE ...]
+
+Script lines (after the first space is the argument):
+  > TEXT        send TEXT followed by CRLF (Python escapes allowed: \\n, \\x00)
+  >> TEXT       send TEXT exactly, no CRLF added (escapes allowed)
+  >repeat N TEXT   send TEXT N times (escapes allowed, no CRLF added)
+  < PREFIX      read one (possibly multi-line) reply; its LAST line must
+                start with PREFIX (e.g. "250 2.1.0", "354", "5")
+  <* TEXT       the reply (any line) must contain TEXT
+  <! TEXT       the reply must NOT contain TEXT (checks the last reply read)
+  starttls      wrap the socket in TLS (no certificate check)
+  sleep SECS    pause
+  close?        expect the server to close the connection (EOF) within 10 s
+  save NAME     remember the last reply's last line as $NAME (e.g. queue id)
+  # ...         comment
+${VAR} in TEXT is replaced from VAR=VALUE arguments.
+Prints the queue ids of accepted messages as "queued ID" lines.
+Exit 0 when every expectation held, 1 otherwise (with got/want).
+"""
+import re
+import socket
+import ssl
+import sys
+import time
+
+
+class Fail(Exception):
+    pass
+
+
+def unescape(s):
+    return s.encode("latin-1").decode("unicode_escape").encode("latin-1")
+
+
+class Conn:
+    def __init__(self, host, port):
+        self.sock = socket.create_connection((host, int(port)), timeout=30)
+        self.buf = b""
+        self.last = []
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Fail("connection closed; partial=%r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r").decode("latin-1")
+
+    def reply(self):
+        lines = []
+        while True:
+            line = self.readline()
+            lines.append(line)
+            if len(line) < 4 or line[3] != "-":
+                break
+        self.last = lines
+        return lines
+
+    def starttls(self):
+        if self.buf:
+            raise Fail("server sent bytes before TLS: %r" % self.buf)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.sock = ctx.wrap_socket(self.sock)
+
+    def expect_close(self):
+        self.sock.settimeout(10)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return
+                self.buf += chunk
+        except (ConnectionResetError, ssl.SSLError):
+            return
+        except socket.timeout:
+            raise Fail("server did not close the connection")
+
+
+def run(host, port, script, env):
+    c = Conn(host, port)
+    lineno = 0
+    for raw in open(script, encoding="latin-1"):
+        lineno += 1
+        line = raw.rstrip("\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        line = re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], line)
+        op, _, arg = line.partition(" ")
+        where = "%s:%d" % (script, lineno)
+        try:
+            if op == ">":
+                c.send(unescape(arg) + b"\r\n")
+            elif op == ">>":
+                c.send(unescape(arg))
+            elif op == ">repeat":
+                n, _, text = arg.partition(" ")
+                c.send(unescape(text) * int(n))
+            elif op == "<":
+                lines = c.reply()
+                if not lines[-1].startswith(arg):
+                    raise Fail("got %r, want a reply starting %r"
+                               % (lines[-1], arg))
+                m = re.match(r"250 2\.0\.0 Ok: queued as (\S+)", lines[-1])
+                if m:
+                    print("queued", m.group(1))
+            elif op == "<*":
+                lines = c.reply()
+                if not any(arg in l for l in lines):
+                    raise Fail("got %r, want a line containing %r"
+                               % (lines, arg))
+            elif op == "<!":
+                if any(arg in l for l in c.last):
+                    raise Fail("got %r, which contains %r" % (c.last, arg))
+            elif op == "starttls":
+                c.starttls()
+            elif op == "sleep":
+                time.sleep(float(arg))
+            elif op == "close?":
+                c.expect_close()
+            elif op == "save":
+                env[arg] = c.last[-1] if c.last else ""
+            else:
+                raise Fail("unknown directive %r" % op)
+        except Fail as e:
+            print("FAIL %s: %s" % (where, e), file=sys.stderr)
+            return 1
+        except (OSError, ssl.SSLError) as e:
+            print("FAIL %s: %s" % (where, e), file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    env = dict(a.split("=", 1) for a in sys.argv[4:])
+    sys.exit(run(sys.argv[1], sys.argv[2], sys.argv[3], env))
