@@ -5,7 +5,6 @@
 #   make asan       build with ASan+UBSan into build-asan/ and run the tests
 #   make fuzz       build libFuzzer targets (clang) and smoke-run them
 #   make lint       banned-function check
-#   make bench      benchmarks side by side with Postfix
 
 BUILD    ?= build
 CC       ?= cc
@@ -37,7 +36,7 @@ UNIT_SRCS    = $(wildcard tests/unit/test_*.c)
 UNIT_BINS    = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS    = $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps run check unit integration asan fuzz fuzz-smoke lint bench clean
+.PHONY: all deps run check unit integration asan fuzz fuzz-smoke lint clean
 
 all: $(BUILD)/sealgate
 
@@ -70,7 +69,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsg.a
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: $(BUILD)/sealgate
+integration: $(BUILD)/sealgate $(BUILD)/tests/test_queue_db
+	@BUILD=$(BUILD) ./tests/integration/db_restart.sh
 	@BUILD=$(BUILD) ./tests/integration/run-all.sh
 
 run: deps all
@@ -104,9 +104,6 @@ fuzz-smoke: fuzz
 
 lint:
 	@./scripts/lint.sh
-
-bench: deps all
-	@./scripts/bench.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

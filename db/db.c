@@ -37,13 +37,27 @@ struct db {
 	char *app_name;
 	PGconn *conn;		/* NULL when not connected */
 	enum db_tx_state tx;
+	int tx_transient;	/* DB_TX_FAILED by an error worth retrying */
+	int doomed;		/* the server said FATAL: it is closing */
 	char sqlstate[6];
 };
 
-/* db_notice_quiet - library modules do not write to stderr */
+/*
+ * db_notice - libpq's notice receiver. Library modules do not write to
+ * stderr, so notices are dropped; but a FATAL that arrives while we are
+ * idle is the server saying goodbye (shutdown, terminated backend)
+ * before it closes the socket: remember it.
+ */
 static void
-db_notice_quiet(void *arg, const char *message)
+db_notice(void *arg, const PGresult *res)
 {
+	struct db *db = arg;
+	const char *sev;
+
+	sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	if (sev != NULL && (strcmp(sev, "FATAL") == 0 ||
+	    strcmp(sev, "PANIC") == 0))
+		db->doomed = 1;
 }
 
 /* db_errstr - one-line copy of a libpq message, prefixed */
@@ -128,7 +142,8 @@ db_connect_once(struct db *db, char **err_out)
 		*err_out = xstrdup("connect: out of memory");
 		return -1;
 	}
-	PQsetNoticeProcessor(c, db_notice_quiet, NULL);
+	db->doomed = 0;
+	PQsetNoticeReceiver(c, db_notice, db);
 	if (PQstatus(c) != CONNECTION_OK) {
 		*err_out = db_errstr("connect: ", PQerrorMessage(c));
 		PQfinish(c);
@@ -178,16 +193,16 @@ db_reconnect(struct db *db, char **err_out)
 
 /*
  * db_alive - read whatever an idle connection has pending: notifications,
- * or a server's FATAL followed by EOF (shutdown, terminated backend).
- * Reading stops at the FATAL message, so read again while the socket
- * stays readable. 1 alive, 0 gone. Never blocks.
+ * or the FATAL a server sends before it closes the connection (the EOF
+ * itself may come a moment later). 1 alive, 0 gone. Never blocks.
  */
 static int
-db_alive(PGconn *c)
+db_alive(struct db *db)
 {
+	PGconn *c = db->conn;
 	struct pollfd pfd;
 
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 8 && !db->doomed; i++) {
 		pfd.fd = PQsocket(c);
 		pfd.events = POLLIN;
 		pfd.revents = 0;
@@ -197,8 +212,9 @@ db_alive(PGconn *c)
 			break;		/* nothing pending (or EINTR) */
 		if (PQconsumeInput(c) == 0 || PQstatus(c) != CONNECTION_OK)
 			return 0;
+		(void)PQisBusy(c);	/* parse: notices reach db_notice */
 	}
-	return PQstatus(c) == CONNECTION_OK;
+	return !db->doomed && PQstatus(c) == CONNECTION_OK;
 }
 
 /*
@@ -216,7 +232,7 @@ db_ensure_conn(struct db *db, char **err_out)
 		 * statement goes to a fresh connection instead of failing.
 		 * Never blocks (libpq sockets are non-blocking inside).
 		 */
-		if (!db_alive(db->conn))
+		if (!db_alive(db))
 			db_disconnect(db);
 		else if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 			db_disconnect(db);	/* stray BEGIN: never reuse */
@@ -311,20 +327,23 @@ db_fail(struct db *db, PGresult *res, const char *what, int *transient_out,
 	transient = db_classify(db, res);
 	if (res != NULL)
 		PQclear(res);
-	if (db->tx != DB_TX_NONE)
+	if (db->tx != DB_TX_NONE) {
 		db->tx = db->conn == NULL ? DB_TX_LOST : DB_TX_FAILED;
+		db->tx_transient = transient;
+	}
 	if (transient_out != NULL)
 		*transient_out = transient;
 	set_err(err_out, msg);
 	return NULL;
 }
 
-/* db_tx_failed_err - error for a statement after the transaction broke */
+/* db_refuse_in_failed_tx - error for a statement after the transaction
+ * broke */
 static PGresult *
 db_refuse_in_failed_tx(struct db *db, int *transient_out, char **err_out)
 {
 	if (transient_out != NULL)
-		*transient_out = db->tx == DB_TX_LOST;
+		*transient_out = db->tx == DB_TX_LOST || db->tx_transient;
 	set_err(err_out, xstrdup(db->tx == DB_TX_LOST ?
 	    "database connection lost inside a transaction" :
 	    "transaction already failed; roll back"));
@@ -334,7 +353,19 @@ db_refuse_in_failed_tx(struct db *db, int *transient_out, char **err_out)
 struct db *
 db_open_app(const char *conninfo, const char *app_name, char **err_out)
 {
+	PQconninfoOption *opts;
 	struct db *db;
+	char *perr = NULL;
+
+	/* a typo in the conninfo is not worth DB_RECONNECT_WINDOW of retries */
+	opts = PQconninfoParse(conninfo != NULL ? conninfo : "", &perr);
+	if (opts == NULL) {
+		set_err(err_out, db_errstr("bad database conninfo: ",
+		    perr != NULL ? perr : "out of memory"));
+		PQfreemem(perr);
+		return NULL;
+	}
+	PQconninfoFree(opts);
 
 	db = xcalloc(1, sizeof(*db));
 	db->conninfo = xstrdup(conninfo != NULL ? conninfo : "");
@@ -362,7 +393,7 @@ db_close(struct db **dbp)
 	db_disconnect(db);
 	/* the conninfo may hold a password */
 	if (db->conninfo != NULL) {
-		memset(db->conninfo, 0, strlen(db->conninfo));
+		explicit_bzero(db->conninfo, strlen(db->conninfo));
 		xfree(db->conninfo);
 	}
 	xfree(db->app_name);
@@ -463,6 +494,7 @@ db_begin(struct db *db, char **err_out)
 	if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK) {
 		PQclear(res);
 		db->tx = DB_TX_OK;
+		db->tx_transient = 0;
 		return 0;
 	}
 	db_fail(db, res, "BEGIN: ", &transient, err_out);
@@ -481,10 +513,11 @@ db_commit(struct db *db, char **err_out)
 		set_err(err_out, xstrdup("db_commit: no transaction"));
 		return -1;
 	case DB_TX_FAILED:
+		transient = db->tx_transient;
 		db_rollback(db);
 		set_err(err_out, xstrdup("transaction failed earlier; "
 		    "rolled back"));
-		return -1;
+		return transient ? -2 : -1;
 	case DB_TX_LOST:
 		db_rollback(db);
 		set_err(err_out, xstrdup("database connection lost inside "
@@ -535,6 +568,7 @@ db_rollback(struct db *db)
 	if (db->tx == DB_TX_NONE)
 		return;
 	db->tx = DB_TX_NONE;
+	db->tx_transient = 0;
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
 		db_disconnect(db);
 		return;

@@ -10,7 +10,6 @@
  * Library module: never logs.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"

@@ -32,6 +32,7 @@ is_atext(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
+/* is_alnum - ASCII only, whatever the locale */
 static int
 is_alnum(unsigned char c)
 {

@@ -150,6 +150,7 @@ data_bare(struct smtp_data *d, unsigned flag)
 		d->errors |= flag;
 }
 
+/* line_add - n more content octets in this line; flag it once too long */
 static void
 line_add(struct smtp_data *d, size_t n)
 {

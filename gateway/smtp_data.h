@@ -8,8 +8,7 @@
  * buffered inside, so memory does not depend on what the peer sends.
  *
  * The output is the message content: dot-unstuffed, every line ending in
- * CRLF, without the final ".
-". It is NOT dot-stuffed: whoever relays
+ * CRLF, without the final ".\r\n". It is NOT dot-stuffed: whoever relays
  * it must stuff it again (a content line "." is possible, see below).
  * While no stopping flag is set (every flag but SMTP_DATA_E_8BIT_HDR),
  * the output is exactly the message so far; once one is set the output
@@ -17,14 +16,10 @@
  * and must be thrown away. It never exceeds size_max.
  *
  * Dot rules apply only at a line start that follows a real CRLF (or the
- * start of data): there a leading dot is removed and ".
-" ends the
+ * start of data): there a leading dot is removed and ".\r\n" ends the
  * data. After a bare LF or bare CR a leading dot is content. A lone "."
  * after a real CRLF but ended by a bare LF or bare CR is content too: in
- * normalize mode it becomes the output line ".
-" (so "a
-.
-MAIL"
+ * normalize mode it becomes the output line ".\r\n" (so "a\r\n.\nMAIL"
  * gives the lines "a", ".", "MAIL..."), in reject mode it raises the bare
  * flag. So neither mode lets a bare LF/CR end, or hide, the end of data.
  *
@@ -82,8 +77,7 @@ void smtp_data_reset(struct smtp_data *d);
  * (bytes after it are NOT consumed: they are the next commands), 0 when
  * more input is needed (then *used_out == len, always), -1 never (errors
  * are flags). On 1, *used_out counts up to and including the LF of the
- * final ".
-". Once 1 has been returned, further calls return 1 with
+ * final ".\r\n". Once 1 has been returned, further calls return 1 with
  * *used_out 0 until smtp_data_reset().
  */
 int smtp_data_feed(struct smtp_data *d, const char *in, size_t len,

@@ -208,8 +208,9 @@ cmd_start() {
 	write_conf "$PORT"
 	# Log goes to a file the owner can write.
 	[ "$IS_ROOT" = 1 ] && { touch "$LOG"; chown "$PG_USER:" "$LOG"; }
+	# 9>&-: the server must not inherit (and hold) our lock
 	if ! as_owner "$BIN/pg_ctl" start -D "$DATA" -w -t 60 -l "$LOG" \
-	    >/dev/null; then
+	    >/dev/null 9>&-; then
 		tail -n 20 "$LOG" >&2 || true
 		die "PostgreSQL did not start (log: $LOG)"
 	fi

@@ -7,12 +7,12 @@ mkdir -p "$T"
 GW_PIDS=""
 
 fail() {
-	echo "FAIL: $*" >&2
+	printf 'FAIL: %s\n' "$*" >&2
 	exit 1
 }
 
 ok() {
-	echo "ok - $*"
+	printf 'ok - %s\n' "$*"
 }
 
 assert_eq() {	# got want what
@@ -94,9 +94,9 @@ role_pid() {
 }
 
 sg() {	# NAME args... - the CLI with NAME's config
-	n=$1
+	_sg_name=$1
 	shift
-	"$SG_BIN" -c "$T/$n.conf" "$@"
+	"$SG_BIN" -c "$T/$_sg_name.conf" "$@"
 }
 
 psql_sg() {
@@ -109,6 +109,51 @@ script() {	# PORT FILE [VAR=VAL...] - run an SMTP transcript
 	f=$1
 	shift
 	python3 "$SG_TOP/tests/integration/smtpscript.py" 127.0.0.1 "$p" "$f" "$@"
+}
+
+# queued_id TEXT - the id of the last "queued as ID" in TEXT (swaks or
+# smtpscript output), empty if none
+queued_id() {
+	printf '%s\n' "$1" |
+	    sed -n 's/.*queued as \([0-9A-Za-z]\{1,\}\).*/\1/p; s/^queued \([0-9A-Za-z]\{1,\}\)$/\1/p' |
+	    tail -1
+}
+
+# count_from SENDER - messages in the queue whose MAIL FROM is SENDER
+# (give every test its own sender addresses to count what it queued)
+count_from() {
+	echo "SELECT count(*) FROM messages WHERE mail_from = :'s'" |
+	    psql_sg -v ON_ERROR_STOP=1 -v "s=$1"
+}
+
+# raw_split NAME ID - `queue show ID --raw` (gateway NAME's CLI) into
+# $T/ID.raw, $T/ID.hdr (our Received: block: its first line and the lines
+# after it that start with a tab) and $T/ID.rest (everything after it)
+raw_split() {
+	sg "$1" queue show "$2" --raw >"$T/$2.raw" || fail "queue show $2 --raw"
+	python3 - "$T/$2.raw" "$T/$2.hdr" "$T/$2.rest" <<'EOF_PY' || fail "raw_split $2"
+import sys
+data = open(sys.argv[1], "rb").read()
+if not data.startswith(b"Received: from "):
+    sys.exit("%s: does not start with 'Received: from '" % sys.argv[1])
+lines = data.split(b"\r\n")
+n = 1
+while n < len(lines) and lines[n].startswith(b"\t"):
+    n += 1
+hdr = b"".join(l + b"\r\n" for l in lines[:n])
+open(sys.argv[2], "wb").write(hdr)
+open(sys.argv[3], "wb").write(data[len(hdr):])
+EOF_PY
+}
+
+# run_script PORT FILE [VAR=VAL...] - like script, but a failed transcript
+# fails the test, naming the file; prints the transcript's output
+run_script() {
+	_rs_out=$(script "$@" 2>&1) || {
+		printf '%s\n' "$_rs_out" >&2
+		fail "transcript $(basename "$2") $(shift 2; echo "$*")"
+	}
+	printf '%s\n' "$_rs_out"
 }
 
 cleanup_gateways() {

@@ -11,8 +11,16 @@ Script lines (after the first space is the argument):
                 start with PREFIX (e.g. "250 2.1.0", "354", "5")
   <* TEXT       the reply (any line) must contain TEXT
   <! TEXT       the reply must NOT contain TEXT (checks the last reply read)
+  <+ TEXT       the last reply read (any line) must contain TEXT (reads
+                nothing: several <+ and <! can check one reply)
+  quiet SECS    the server must send nothing for SECS seconds (e.g. no
+                reply to a command that must have been discarded)
   starttls      wrap the socket in TLS (no certificate check)
   sleep SECS    pause
+  align FRAC    sleep until the wall clock is FRAC (0..1) into a second:
+                makes a server that counts time in whole seconds show it
+  time          start a stopwatch
+  elapsed LABEL print "elapsed LABEL SECONDS" (time since `time`)
   close?        expect the server to close the connection (EOF) within 10 s
   save NAME     remember the last reply's last line as $NAME (e.g. queue id)
   # ...         comment
@@ -71,6 +79,20 @@ class Conn:
         ctx.verify_mode = ssl.CERT_NONE
         self.sock = ctx.wrap_socket(self.sock)
 
+    def expect_quiet(self, secs):
+        if self.buf:
+            raise Fail("server sent unexpected bytes: %r" % self.buf)
+        self.sock.settimeout(secs)
+        try:
+            chunk = self.sock.recv(65536)
+        except (socket.timeout, TimeoutError):
+            return
+        finally:
+            self.sock.settimeout(30)
+        if chunk:
+            raise Fail("server sent unexpected bytes: %r" % chunk)
+        raise Fail("server closed the connection")
+
     def expect_close(self):
         self.sock.settimeout(10)
         try:
@@ -88,6 +110,7 @@ class Conn:
 def run(host, port, script, env):
     c = Conn(host, port)
     lineno = 0
+    t0 = time.monotonic()
     for raw in open(script, encoding="latin-1"):
         lineno += 1
         line = raw.rstrip("\n")
@@ -117,11 +140,23 @@ def run(host, port, script, env):
                 if not any(arg in l for l in lines):
                     raise Fail("got %r, want a line containing %r"
                                % (lines, arg))
+            elif op == "<+":
+                if not any(arg in l for l in c.last):
+                    raise Fail("got %r, want a line containing %r"
+                               % (c.last, arg))
             elif op == "<!":
                 if any(arg in l for l in c.last):
                     raise Fail("got %r, which contains %r" % (c.last, arg))
             elif op == "starttls":
                 c.starttls()
+            elif op == "quiet":
+                c.expect_quiet(float(arg))
+            elif op == "align":
+                time.sleep((float(arg) - time.time() % 1.0) % 1.0)
+            elif op == "time":
+                t0 = time.monotonic()
+            elif op == "elapsed":
+                print("elapsed %s %.3f" % (arg, time.monotonic() - t0))
             elif op == "sleep":
                 time.sleep(float(arg))
             elif op == "close?":

@@ -528,6 +528,83 @@ test_failed_statement_fails_tx(void **state)
 	assert_int_equal(count(db, "SELECT 1", NULL), 1);
 }
 
+/* raise_code - make the server fail a statement with SQLSTATE code */
+static PGresult *
+raise_code(const char *code, int *transient, char **err)
+{
+	char q[256];
+
+	snprintf(q, sizeof(q), "DO $$ BEGIN RAISE EXCEPTION 'test' USING "
+	    "ERRCODE = '%s'; END $$", code);
+	return db_exec(db, q, 0, NULL, transient, err);
+}
+
+/* Serialization failures and deadlocks are worth a retry; constraint
+ * violations are not; neither costs the connection. */
+static void
+test_error_classes(void **state)
+{
+	char *err = NULL;
+	int transient = -1, pid;
+
+	SKIP_WITHOUT_DB();
+	assert_int_equal(count(db, "SELECT 1", NULL), 1);
+	pid = PQbackendPID(db_conn(db));
+
+	assert_null(raise_code("40001", &transient, &err));
+	assert_int_equal(transient, 1);
+	assert_string_equal(db_sqlstate(db), "40001");
+	assert_non_null(strstr(err, "40001"));
+	xfree(err);
+	err = NULL;
+
+	assert_null(raise_code("23505", &transient, &err));
+	assert_int_equal(transient, 0);
+	xfree(err);
+	err = NULL;
+	assert_int_equal(PQbackendPID(db_conn(db)), pid);
+
+	/* inside a transaction: the commit reports it as transient too */
+	assert_int_equal(db_begin(db, &err), 0);
+	assert_null(raise_code("40P01", &transient, &err));
+	assert_int_equal(transient, 1);
+	xfree(err);
+	err = NULL;
+	assert_int_equal(db_commit(db, &err), -2);
+	xfree(err);
+	err = NULL;
+	assert_int_equal(PQbackendPID(db_conn(db)), pid);
+
+	/* misuse */
+	assert_int_equal(db_commit(db, &err), -1);
+	xfree(err);
+	err = NULL;
+	db_rollback(db);		/* harmless outside a transaction */
+	assert_int_equal(db_begin(db, &err), 0);
+	assert_int_equal(db_begin(db, &err), -1);
+	xfree(err);
+	db_rollback(db);
+	assert_int_equal(count(db, "SELECT 1", NULL), 1);
+}
+
+static void
+test_bad_conninfo(void **state)
+{
+	struct timeval t0, t1;
+	struct db *d;
+	char *err = NULL;
+
+	SKIP_WITHOUT_DB();
+	gettimeofday(&t0, NULL);
+	d = db_open("host=/nonexistent no_such_option=1", &err);
+	gettimeofday(&t1, NULL);
+	assert_null(d);
+	assert_non_null(strstr(err, "conninfo"));
+	xfree(err);
+	/* refused at once, not after DB_RECONNECT_WINDOW */
+	assert_true(t1.tv_sec - t0.tv_sec <= 1);
+}
+
 /* kill_backend - terminate d's server process from aux */
 static void
 kill_backend(struct db *d)
@@ -842,6 +919,8 @@ main(void)
 		cmocka_unit_test(test_insert_refused),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_failed_statement_fails_tx),
+		cmocka_unit_test(test_error_classes),
+		cmocka_unit_test(test_bad_conninfo),
 		cmocka_unit_test(test_killed_in_tx),
 		cmocka_unit_test(test_killed_idle),
 		cmocka_unit_test(test_commit_outcome_unknown),
