@@ -1027,8 +1027,19 @@ smtp_session_run(struct smtp_session *s)
 			r = smtp_line_take(s->cmd, s->in.data, s->in.len,
 			    SG_SMTP_AUTH_LINE_MAX, &used, &line, &e);
 			if (r == 1) {
-				enum smtp_action a = auth_line(s, line);
+				enum smtp_action a;
 				buf_consume(&s->in, used);
+				if ((smtp_cmd_line_flags(s->cmd) &
+				    SMTP_CMD_F_BARE_LF) &&
+				    s->conf->bare_lf == SMTP_DATA_BARE_REJECT) {
+					auth_reset(s);
+					session_set_state(s, SMTP_STATE_HELO);
+					reply(s, "500 5.5.2 Error: bare <LF> "
+					    "received");
+					count_error(s);
+					continue;
+				}
+				a = auth_line(s, line);
 				if (a != SMTP_ACT_NONE)
 					return a;
 				continue;
@@ -1065,14 +1076,10 @@ smtp_session_run(struct smtp_session *s)
 				count_error(s);
 				continue;
 			}
-			/*
-			 * Dispatch before consuming: the command's slices
-			 * point into s->in. STARTTLS empties s->in itself.
-			 */
-			a = dispatch(s, &c);
-			if (a == SMTP_ACT_STARTTLS)
-				return a;
+			/* the command's slices live in the parser, not s->in;
+			 * STARTTLS empties s->in, so consume first */
 			buf_consume(&s->in, used);
+			a = dispatch(s, &c);
 			if (a != SMTP_ACT_NONE)
 				return a;
 		}

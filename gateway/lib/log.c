@@ -46,6 +46,9 @@ log_level_parse(const char *name, enum log_level *out)
 	return -1;
 }
 
+static void log_emit(const char *lvl, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_emit(const char *lvl, const char *fmt, va_list ap)
 {

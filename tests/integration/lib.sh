@@ -108,7 +108,7 @@ script() {	# PORT FILE [VAR=VAL...] - run an SMTP transcript
 	shift
 	f=$1
 	shift
-	python3 "$SG_TOP/tests/integration/smtpscript.py" 127.0.0.1 "$p" "$f" "$@"
+	python3 -S "$SG_TOP/tests/integration/smtpscript.py" 127.0.0.1 "$p" "$f" "$@"
 }
 
 # queued_id TEXT - the id of the last "queued as ID" in TEXT (swaks or

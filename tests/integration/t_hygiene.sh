@@ -3,17 +3,20 @@
 # transcript (tests/integration/scripts/hyg_*.smtp) per point, each with
 # its own assertion, and a count of what was queued (by a sender address
 # only that transcript uses) wherever a message is refused:
-#   smuggling: "\n.\n", "\r\n.\n", "\n.\r\n", "\r.\r\n" + a second
-#     transaction: reject mode 550 5.6.11 and nothing queued; normalize
-#     mode exactly one message, the would-be commands in it as text, bare
-#     LF/CR turned into CRLF; dot-unstuffing; command line 512 / 513
-#     octets; text line 1000 / 1001 octets; SIZE= and real size over
+#   - smuggling: "\n.\n", "\r\n.\n", "\n.\r\n", "\r.\r\n", "\r\n.\r", "\r.\r",
+#     "\n.\r" then a second transaction: 550 5.6.11 and nothing queued
+#     (reject); exactly one message holding the would-be commands as
+#     text, bare LF/CR turned into CRLF (smtp_bare_lf = normalize);
+#   - dot-unstuffing; command line 512 / 513 octets; bare LF / CR in a
+#     command; text line 1000 / 1001 octets; SIZE= and real size over
 #     message_size_limit (552 5.3.4); recipient limit (452 4.5.3);
-#     commands out of order (503 5.5.1); malformed paths (501); NUL in a
-#     command (500 5.5.2) and in DATA (554); 8-bit headers accepted
-#     byte-exact, or 554 5.6.7 under smtp_8bit_headers = reject; idle
-#     timeout 421 4.4.2 and close (plaintext and TLS); STARTTLS command
-#     injection; too many errors 421 4.7.0; VRFY/HELP/unknown/RSET/NOOP.
+#   - commands out of order (503 5.5.1); malformed paths (501); NUL in a
+#     command (500 5.5.2) and in DATA (554);
+#   - 8-bit headers stored byte-exact, or 554 5.6.7 under
+#     smtp_8bit_headers = reject;
+#   - idle timeout: 421 4.4.2 after 2 s and close (plaintext and TLS);
+#     STARTTLS command injection; too many errors 421 4.7.0;
+#     VRFY / HELP / unknown verb / RSET / NOOP.
 . "$(dirname "$0")/lib.sh"
 P=$SG_PORT_BASE
 PN=$((P + 1))
@@ -35,11 +38,11 @@ gw_start norm $PN
 gw_start strict8 $P8
 
 # The idle timeouts take 2 s or more each: run them while the rest goes,
-# with one more client keeping the gateway busy (NOOP every 0.1 s for
-# 5 s), as a real gateway always is: its wake-ups must not make an idle
-# client's timeout fire early.
-python3 - $P >"$T/busy.out" 2>&1 <<'EOF_PY' &
-import socket, sys, time
+# with one more client keeping the gateway busy (NOOP every 0.1 s until
+# they are done), as a real gateway always is: its wake-ups must not make
+# an idle client's timeout fire early.
+python3 - $P "$T/busy.stop" >"$T/busy.out" 2>&1 <<'EOF_PY' &
+import os, socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 f = s.makefile("rb")
 def reply():
@@ -49,8 +52,8 @@ def reply():
             return l
 reply()
 s.sendall(b"EHLO busy.test\r\n"); reply()
-end = time.time() + 5
-while time.time() < end:
+end = time.time() + 15
+while time.time() < end and not os.path.exists(sys.argv[2]):
     s.sendall(b"NOOP\r\n")
     if not reply().startswith(b"250"):
         sys.exit("busy client: NOOP refused")
@@ -65,7 +68,7 @@ idle_tls_pid=$!
 
 # --- smuggling
 n=0
-for end in '\n.\n' '\r\n.\n' '\n.\r\n' '\r.\r\n'; do
+for end in '\n.\n' '\r\n.\n' '\n.\r\n' '\r.\r\n' '\r\n.\r' '\r.\r' '\n.\r'; do
 	n=$((n + 1))
 	what="smuggling with '$end'"
 	run_script $P "$S/hyg_smuggle.smtp" END="$end" WANT="550 5.6.11" \
@@ -127,6 +130,8 @@ ok "out of order: 503 5.5.1 (554 5.5.1 for DATA without recipients)"
 run_script $P "$S/hyg_addr.smtp" >/dev/null
 ok "malformed paths: 501 5.1.7 / 5.1.3 / 5.5.4"
 assert_eq "$(count_from hyg-addr@example.org)" 0 "malformed paths: nothing queued"
+run_script $P "$S/hyg_bare_lf_cmd.smtp" >/dev/null
+ok "command ended by a bare LF: 500 5.5.2, not run; bare CR in a command: 500 5.5.2"
 run_script $P "$S/hyg_nul_cmd.smtp" >/dev/null
 ok "NUL in a command: 500 5.5.2, session goes on"
 run_script $P "$S/hyg_nul_data.smtp" >/dev/null
@@ -158,11 +163,12 @@ run_script $P "$S/hyg_errors.smtp" >/dev/null
 ok "10th error: 500 then 421 4.7.0 and close"
 
 # --- the idle timeouts started at the top
-wait $busy_pid || fail "busy client: $(cat "$T/busy.out")"
 for t in idle idle_tls; do
 	eval "wait \$${t}_pid" || { cat "$T/$t.out"; fail "transcript hyg_$t.smtp"; }
 	ok "$t: 421 4.4.2 after silence (smtp_idle_timeout = 2s), then close"
 done
+touch "$T/busy.stop"
+wait $busy_pid || fail "busy client: $(cat "$T/busy.out")"
 for t in idle idle_tls; do
 	secs=$(sed -n 's/^elapsed idle //p' "$T/$t.out")
 	awk -v s="$secs" 'BEGIN { exit !(s >= 1.9 && s < 4) }' ||

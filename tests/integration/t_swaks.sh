@@ -106,6 +106,18 @@ ok "tls: queue show --json: TLSv1.3, cipher, bits, envelope"
 txt=$(sg gw queue show "$id")
 assert_contains "$txt" "inbound TLS:  TLSv1.3 $cipher ($bits bits)" "tls: queue show (text) names the TLS"
 
+# --- PIPELINING (RFC 2920): MAIL, RCPT and DATA in one write, inside TLS
+out=$(swaks_send "$S/swaks_msg.eml" swaks-pipe@example.org -tls --pipeline)
+assert_contains "$out" " ~> MAIL FROM:<swaks-pipe@example.org>
+ ~> RCPT TO:<b@example.com>
+ ~> DATA
+<~  250 2.1.0" "swaks --pipeline: MAIL, RCPT, DATA sent together"
+id=$(queued_id "$out")
+[ -n "$id" ] || fail "swaks --pipeline: not queued: $out"
+raw_split gw "$id"
+cmp "$T/want.tls" "$T/$id.rest" || fail "pipelined: stored message differs from the one sent"
+ok "pipelined: queued, exactly the bytes sent"
+
 # --- no Message-ID: the gateway adds one after Received:
 out=$(swaks_send "$S/swaks_nomsgid.eml" swaks-nomsgid@example.org)
 id=$(queued_id "$out")
