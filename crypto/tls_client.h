@@ -1,0 +1,49 @@
+/*
+ * tls_client.h - the delivery side's TLS: one client SSL_CTX per policy
+ * (floor, ciphers, CA store), levels as in Postfix:
+ *   none     never STARTTLS
+ *   may      STARTTLS when offered; on any TLS failure fall back to
+ *            plaintext (a new connection), certificate not checked
+ *   encrypt  TLS required, any certificate; no TLS: no message data sent
+ *   verify   TLS required, chain to the CA store and the MX host name
+ *            matched (RFC 6125, wildcards in the left-most label only);
+ *            SNI always sent
+ * Library module: never logs.
+ */
+#ifndef SEALGATE_TLS_CLIENT_H
+#define SEALGATE_TLS_CLIENT_H
+
+#include <openssl/ssl.h>
+
+enum tls_level {
+	TLS_LEVEL_NONE = 0,
+	TLS_LEVEL_MAY,
+	TLS_LEVEL_ENCRYPT,
+	TLS_LEVEL_VERIFY,
+};
+
+/* certificate verification outcome recorded with every attempt */
+enum tls_verified {
+	TLS_VERIFIED_NONE = 0,		/* not checked (may/encrypt) or no TLS */
+	TLS_VERIFIED_CA,		/* PKIX chain + host name */
+	TLS_VERIFIED_FAILED,		/* checked and failed */
+};
+
+struct tls_client_conf {
+	int min_version;		/* TLS1_2_VERSION by default */
+	const char *ciphers;
+	const char *ciphersuites;
+	const char *ca_file;		/* NULL: the system store */
+	const char *ca_path;
+};
+
+/* New client context (SSL_CTX_free()), session cache enabled so TLS
+ * sessions are resumed per destination. NULL with *err_out. */
+SSL_CTX *tls_client_ctx_new(const struct tls_client_conf *c, char **err_out);
+
+const char *tls_level_name(enum tls_level l);
+/* 0 ok, -1 unknown name */
+int tls_level_parse(const char *s, enum tls_level *out);
+const char *tls_verified_name(enum tls_verified v);
+
+#endif

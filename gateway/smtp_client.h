@@ -1,0 +1,122 @@
+/*
+ * smtp_client.h - the delivery SMTP client (RFC 5321, 3207, 2920, 1870,
+ * 6152, 8689) over one TCP connection to one MX address.
+ *
+ * Blocking I/O with poll() deadlines per stage (RFC 5321 4.5.3.2), run
+ * from a delivery worker thread. A connection is opened once and may
+ * carry several messages (RSET between them). Replies are parsed by
+ * smtp_reply (bounded); the STARTTLS purge rule applies to the server:
+ * bytes after "220 Ready to start TLS" and before the handshake are an
+ * attack and end the connection.
+ *
+ * THE RULE: at TLS_LEVEL_ENCRYPT and above, if STARTTLS is not offered,
+ * is refused, fails, negotiates below the floor or (verify) the
+ * certificate does not verify, the connection is closed without sending
+ * MAIL FROM or any message data: result SMTPC_TLS_FAIL.
+ *
+ * Library module: never logs; everything is in the result.
+ */
+#ifndef SEALGATE_SMTP_CLIENT_H
+#define SEALGATE_SMTP_CLIENT_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "lib/buf.h"
+#include "tls_client.h"
+
+struct smtp_client_timeouts {		/* seconds */
+	unsigned connect;		/* 30 */
+	unsigned greeting;		/* 300: 220 banner */
+	unsigned ehlo;			/* 300 */
+	unsigned starttls;		/* 300: reply + handshake */
+	unsigned mail;			/* 300 */
+	unsigned rcpt;			/* 300 */
+	unsigned data_init;		/* 120: 354 */
+	unsigned data_block;		/* 180: each write */
+	unsigned data_done;		/* 600: reply to the final dot */
+	unsigned quit;			/* 30 */
+};
+
+struct smtp_client_conf {
+	const char *helo_name;		/* our EHLO name */
+	SSL_CTX *tls_ctx;		/* from tls_client_ctx_new() */
+	int tls_min_version;		/* floor checked after the handshake */
+	struct smtp_client_timeouts t;
+};
+
+struct smtp_client_msg {
+	const char *mail_from;		/* "" for the null sender */
+	const char *const *rcpts;
+	size_t nrcpt;
+	const char *data;		/* message, CRLF lines, not dot-stuffed */
+	size_t len;
+	int body_8bit;			/* BODY=8BITMIME */
+	int requiretls;			/* RFC 8689: the peer must offer it,
+					 * and only over TLS */
+};
+
+enum smtpc_status {
+	SMTPC_OK = 0,		/* transaction ran; see per-recipient codes */
+	SMTPC_TEMPFAIL,		/* network, timeout, protocol error, 4xx to
+				 * greeting/EHLO/MAIL/DATA: try later */
+	SMTPC_PERMFAIL,		/* 5xx to MAIL or DATA (or all RCPTs 5xx) */
+	SMTPC_TLS_FAIL,		/* required TLS impossible: nothing sent */
+	SMTPC_REQUIRETLS_FAIL,	/* message needs REQUIRETLS, peer lacks it */
+};
+
+struct smtpc_rcpt_result {
+	int code;			/* RCPT reply, or the DATA reply for
+					 * accepted recipients; 0 = not tried */
+	char reply[256];		/* "550 5.1.1 text" (truncated) */
+};
+
+struct smtpc_result {
+	enum smtpc_status status;
+	int code;			/* the reply that decided the status */
+	char reply[512];		/* that reply, or a local reason */
+	struct smtpc_rcpt_result *rcpt;	/* nrcpt entries, caller-allocated */
+	int data_sent;			/* message data went out */
+	/* the connection's facts, for the audit row */
+	char mx_host[256];
+	char mx_addr[46];
+	int tls;			/* STARTTLS completed */
+	char tls_protocol[16];
+	char tls_cipher[64];
+	int tls_bits;
+	enum tls_verified verified;
+	char peer_cert_subject[256];
+	int session_reused;
+};
+
+struct smtp_conn;
+
+/*
+ * smtp_conn_open - connect to sa (port set), read the greeting, EHLO
+ * (falling back to HELO only at TLS_LEVEL_NONE/MAY), STARTTLS according
+ * to level (SNI = mx_host), EHLO again. NULL on failure with res filled
+ * (status TEMPFAIL, PERMFAIL for a 5xx greeting, TLS_FAIL).
+ * At TLS_LEVEL_MAY a failed handshake is reported as TLS_FAIL too: the
+ * caller reconnects at TLS_LEVEL_NONE.
+ */
+struct smtp_conn *smtp_conn_open(const struct smtp_client_conf *c,
+    const char *mx_host, const struct sockaddr *sa, socklen_t salen,
+    enum tls_level level, struct smtpc_result *res);
+
+/* smtp_conn_send - one transaction (MAIL, RCPTs pipelined when offered,
+ * DATA with dot-stuffing). res->rcpt must have msg->nrcpt entries.
+ * Returns res->status. After TEMPFAIL from a network error the
+ * connection is dead (smtp_conn_usable() == 0). */
+enum smtpc_status smtp_conn_send(struct smtp_conn *conn,
+    const struct smtp_client_msg *msg, struct smtpc_result *res);
+int smtp_conn_usable(const struct smtp_conn *conn);
+/* QUIT (best effort) and free. */
+void smtp_conn_close(struct smtp_conn **connp);
+
+/* Pure: append in[0..len) to out with RFC 5321 4.5.2 dot-stuffing and the
+ * final ".\r\n"; a missing final CRLF is added. 0 / -1 (out full). */
+int smtp_dot_stuff(const char *in, size_t len, struct buf *out);
+
+#endif
