@@ -49,7 +49,7 @@ struct conn {
 	struct smtp_session *s;
 	struct smtp_client_facts facts;
 	char addr[INET6_ADDRSTRLEN];
-	time_t deadline;
+	int64_t deadline;		/* monotonic ms */
 	uint32_t events;		/* current epoll interest */
 	int busy;			/* a job is out for this connection */
 	int dead;			/* peer gone; free when job returns */
@@ -92,6 +92,16 @@ struct ingress {
 };
 
 static volatile sig_atomic_t ingress_stop;
+
+/* now_ms - monotonic clock in milliseconds (deadlines never jump) */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 ingress_on_signal(int sig)
@@ -236,7 +246,7 @@ conn_set_deadline(struct ingress *g, struct conn *c)
 {
 	unsigned t = smtp_session_state(c->s) == SMTP_STATE_DATA ?
 	    g->cfg->data_timeout : g->cfg->idle_timeout;
-	c->deadline = time(NULL) + (time_t)t;
+	c->deadline = now_ms() + (int64_t)t * 1000;
 }
 
 static void
@@ -261,6 +271,11 @@ conn_close(struct ingress *g, struct conn *c, const char *why)
 	log_info("session=%lu event=disconnect client=%s reason=%s queued=%u",
 	    c->id, c->addr, why, c->nqueued);
 	if (c->fd >= 0) {
+		/* say close_notify (RFC 8446 6.1); best effort, no waiting */
+		if (c->ssl != NULL && c->io == CONN_TLS) {
+			ERR_clear_error();
+			(void)SSL_shutdown(c->ssl);
+		}
 		epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
 		c->fd = -1;
@@ -638,16 +653,22 @@ ingress_jobs_done(struct ingress *g)
 	}
 }
 
-static void
+/* ingress_timeouts - expire idle sessions; returns ms to the next deadline */
+static int
 ingress_timeouts(struct ingress *g)
 {
-	time_t now = time(NULL);
+	int64_t now = now_ms(), next_in = 1000;
 	struct conn *c, *next;
 
 	for (c = g->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->fd < 0 || c->busy || now < c->deadline)
+		if (c->fd < 0 || c->busy)
 			continue;
+		if (now < c->deadline) {
+			if (c->deadline - now < next_in)
+				next_in = c->deadline - now;
+			continue;
+		}
 		if (c->closing || c->io == CONN_HANDSHAKE ||
 		    c->io == CONN_TLS_FLUSH) {
 			conn_close(g, c, "timeout");
@@ -657,9 +678,10 @@ ingress_timeouts(struct ingress *g)
 		    c->id, c->addr, (int)smtp_session_state(c->s));
 		conn_act(g, c, smtp_session_timeout(c->s));
 		/* give the 421 a short while to go out */
-		c->deadline = now + 5;
+		c->deadline = now + 5000;
 		conn_progress(g, c, 0);
 	}
+	return (int)next_in;
 }
 
 static int
@@ -733,7 +755,8 @@ ingress_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 	struct ingress g;
 	struct sigaction sa;
 	char *err = NULL;
-	time_t last_tick = 0, stop_at = 0;
+	time_t stop_at = 0;
+	int wait_ms = 1000;
 	size_t i;
 
 	memset(&g, 0, sizeof(g));
@@ -757,7 +780,6 @@ ingress_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 	for (;;) {
 		struct epoll_event ev[64];
 		int n, k;
-		time_t now;
 
 		if (ingress_stop && stop_at == 0) {
 			struct conn *c, *next;
@@ -782,7 +804,7 @@ ingress_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 		}
 		if (stop_at != 0 && (g.nconns == 0 || time(NULL) >= stop_at))
 			break;
-		n = epoll_wait(g.epfd, ev, 64, 1000);
+		n = epoll_wait(g.epfd, ev, 64, wait_ms);
 		if (n < 0 && errno != EINTR)
 			fatal("event=epoll_failed error=\"%s\"",
 			    strerror(errno));
@@ -795,11 +817,7 @@ ingress_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 			else
 				conn_progress(&g, p, ev[k].events);
 		}
-		now = time(NULL);
-		if (now != last_tick) {
-			last_tick = now;
-			ingress_timeouts(&g);
-		}
+		wait_ms = ingress_timeouts(&g);
 	}
 	/*
 	 * Leaving with a commit still in flight is safe: the process exit

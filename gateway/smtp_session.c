@@ -683,6 +683,20 @@ cmd_mail(struct smtp_session *s, const struct smtp_cmd *c)
 	reply(s, "250 2.1.0 Ok");
 }
 
+/*
+ * rcpt_same - the same mailbox twice? The local part is case-sensitive
+ * (RFC 5321 2.4), the domain is not. at: index of the domain's '@' in b.
+ */
+static int
+rcpt_same(const char *a, const char *b, size_t at)
+{
+	size_t bl = strlen(b);
+
+	if (strlen(a) != bl || memcmp(a, b, at) != 0)
+		return 0;
+	return strcasecmp(a + at, b + at) == 0;
+}
+
 static void
 cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *c)
 {
@@ -718,7 +732,7 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *c)
 		return;
 	}
 	for (i = 0; i < s->nrcpt; i++) {
-		if (strcasecmp(s->rcpts[i], path.addr) == 0) {
+		if (rcpt_same(s->rcpts[i], path.addr, path.at)) {
 			reply(s, "250 2.1.5 Ok");
 			return;		/* duplicate: deliver once */
 		}

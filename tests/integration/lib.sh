@@ -15,6 +15,15 @@ ok() {
 	printf 'ok - %s\n' "$*"
 }
 
+# fail_later MESSAGE - report a failure but go on with the test, which
+# then fails at exit: for checks that must not hide the ones after them
+# (call it from the test's own shell, not from $(...) or a pipeline)
+LATER_FAILS=0
+fail_later() {
+	printf 'FAIL: %s\n' "$*" >&2
+	LATER_FAILS=$((LATER_FAILS + 1))
+}
+
 assert_eq() {	# got want what
 	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
 	ok "$3"
@@ -93,6 +102,37 @@ role_pid() {
 	pgrep -P "$(gw_pid "$1")" | head -1
 }
 
+# gw_log NAME - the path of gateway NAME's log (supervisor and roles)
+gw_log() {
+	echo "$SG_TMP/$SG_TEST.$1.log"
+}
+
+# wait_log NAME ERE [COUNT [SECONDS]] - wait until NAME's log has at least
+# COUNT (default 1) lines matching ERE; returns 1 after SECONDS (default 10)
+wait_log() {
+	_wl_i=0
+	while :; do
+		_wl_n=$(grep -E -c -- "$2" "$(gw_log "$1")" 2>/dev/null || true)
+		[ "${_wl_n:-0}" -lt "${3:-1}" ] || return 0
+		_wl_i=$((_wl_i + 1))
+		[ $_wl_i -lt $((${4:-10} * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+# gw_wait_ready NAME [COUNT] - wait until NAME's ingress role has started
+# for the COUNT-th time (default 1): keys read, root dropped, serving.
+# gw_start returns earlier, once the supervisor has bound the port.
+gw_wait_ready() {
+	wait_log "$1" 'event=ingress_ready' "${2:-1}" 15 ||
+	    fail "gateway $1: ingress role not ready (ingress_ready #${2:-1})"
+}
+
+# port_closed PORT - true if nothing accepts connections on 127.0.0.1:PORT
+port_closed() {
+	! python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1).close()" "$1" 2>/dev/null
+}
+
 sg() {	# NAME args... - the CLI with NAME's config
 	_sg_name=$1
 	shift
@@ -151,17 +191,37 @@ EOF_PY
 run_script() {
 	_rs_out=$(script "$@" 2>&1) || {
 		printf '%s\n' "$_rs_out" >&2
-		fail "transcript $(basename "$2") $(shift 2; echo "$*")"
+		fail "transcript $(basename "$2") $(shift 2; printf '%s ' "$@")"
 	}
 	printf '%s\n' "$_rs_out"
 }
 
+# bg_track PID - a background helper (client, server) of the test: it is
+# killed when the test exits, however it exits
+BG_PIDS=""
+bg_track() {
+	BG_PIDS="$BG_PIDS $1"
+}
+
 cleanup_gateways() {
+	for p in $BG_PIDS; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
 	for p in $GW_PIDS; do
 		kill -TERM "$p" 2>/dev/null || true
 	done
 	for p in $GW_PIDS; do
 		wait "$p" 2>/dev/null || true
 	done
+	# under ASan/UBSan (BUILD=build-asan) a report in any gateway's log
+	# fails the test, even one whose clients saw nothing wrong
+	if grep -E -l 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+	    "$SG_TMP/$SG_TEST".*.log >/dev/null 2>&1; then
+		grep -E -h -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		    "$SG_TMP/$SG_TEST".*.log >&2
+		echo "FAIL: sanitizer report in the gateway log" >&2
+		exit 1
+	fi
+	[ "$LATER_FAILS" = 0 ] || exit 1
 }
 trap cleanup_gateways EXIT

@@ -22,12 +22,17 @@ Script lines (after the first space is the argument):
   time          start a stopwatch
   elapsed LABEL print "elapsed LABEL SECONDS" (time since `time`)
   close?        expect the server to close the connection (EOF) within 10 s
+  touch FILE    create FILE: tells the test driving this transcript that
+                the transcript got here
+  waitfile FILE [SECS]   pause until FILE exists (default at most 60 s):
+                lets the test act (stop a server, send a signal) mid-session
   save NAME     remember the last reply's last line as $NAME (e.g. queue id)
   # ...         comment
 ${VAR} in TEXT is replaced from VAR=VALUE arguments.
 Prints the queue ids of accepted messages as "queued ID" lines.
 Exit 0 when every expectation held, 1 otherwise (with got/want).
 """
+import os
 import re
 import socket
 # ssl is imported by `starttls` only: most transcripts never need it, and
@@ -110,7 +115,12 @@ class Conn:
 
 
 def run(host, port, script, env):
-    c = Conn(host, port)
+    try:
+        c = Conn(host, port)
+    except OSError as e:
+        print("FAIL %s: connect to %s:%s: %s" % (script, host, port, e),
+              file=sys.stderr)
+        return 1
     lineno = 0
     t0 = time.monotonic()
     for raw in open(script, encoding="latin-1"):
@@ -163,6 +173,15 @@ def run(host, port, script, env):
                 time.sleep(float(arg))
             elif op == "close?":
                 c.expect_close()
+            elif op == "touch":
+                open(arg, "a").close()
+            elif op == "waitfile":
+                path, _, secs = arg.partition(" ")
+                end = time.monotonic() + float(secs or 60)
+                while not os.path.exists(path):
+                    if time.monotonic() > end:
+                        raise Fail("%s did not appear" % path)
+                    time.sleep(0.05)
             elif op == "save":
                 env[arg] = c.last[-1] if c.last else ""
             else:

@@ -5,7 +5,8 @@
 #   starting with a dot so swaks dot-stuffs them): `queue show ID --raw`
 #   is our Received: block (ESMTP / ESMTPS with "(using TLSv1.3 with
 #   cipher ...") followed by exactly the message swaks sent, CRLF lines;
-#   a message without Message-ID gets "Message-ID: <ID@mx.test>" right
+#   the same with --pipeline; a message without a Message-ID header (one
+#   in the body does not count) gets "Message-ID: <ID@mx.test>" right
 #   after Received:; `queue show --json` has the envelope, client address,
 #   HELO and the TLS facts; `queue list --json` lists the id.
 #   smtp-source: 200 messages from 4 parallel sessions, one per
@@ -118,7 +119,8 @@ raw_split gw "$id"
 cmp "$T/want.tls" "$T/$id.rest" || fail "pipelined: stored message differs from the one sent"
 ok "pipelined: queued, exactly the bytes sent"
 
-# --- no Message-ID: the gateway adds one after Received:
+# --- no Message-ID header (one in the body does not count): the gateway
+# adds one after Received:
 out=$(swaks_send "$S/swaks_nomsgid.eml" swaks-nomsgid@example.org)
 id=$(queued_id "$out")
 [ -n "$id" ] || fail "no Message-ID: not queued: $out"

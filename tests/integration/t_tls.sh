@@ -9,7 +9,9 @@
 #   Transcripts: EHLO lists STARTTLS and not AUTH/REQUIRETLS before TLS,
 #   the reverse after it; AUTH before TLS 530 5.7.0; STARTTLS twice
 #   554 5.5.1; REQUIRETLS 530 5.7.10 in plaintext, queued with
-#   requiretls yes inside TLS. The server ends TLS with close_notify.
+#   requiretls yes inside TLS. A message over TLSv1.2 is recorded with
+#   the protocol and cipher the client saw. The server ends TLS with
+#   close_notify.
 . "$(dirname "$0")/lib.sh"
 P=$SG_PORT_BASE
 S=$SG_TOP/tests/integration/scripts
@@ -78,6 +80,7 @@ weak_cipher() {
 	    -key "$SG_TMP/key.pem" -cipher "$1:@SECLEVEL=0" -www \
 	    </dev/null >"$T/s_server.out" 2>&1 &
 	srv=$!
+	bg_track $srv
 	wait_port $((P + 2)) 5 || fail "s_server did not start"
 	ctl=$(printf 'x\n' | timeout 10 openssl s_client -connect 127.0.0.1:$((P + 2)) \
 	    -tls1_2 -cipher "$1:@SECLEVEL=0" 2>&1 || true)
@@ -102,6 +105,15 @@ tls_refused "min TLSv1.3: TLSv1.2 refused" "alert protocol version" "$out"
 out=$(tls_try $((P + 3)) -tls1_3)
 tls_ok "min TLSv1.3: TLSv1.3 accepted" TLSv1.3 "$out"
 gw_stop tls13
+
+# --- what was agreed is what the queue records
+out=$(swaks --server 127.0.0.1:$P --helo client.test -tls --tls-protocol tlsv1_2 \
+    --from tls-12@example.org --to b@example.com 2>&1 || true)
+cipher=$(printf '%s\n' "$out" | sed -n 's/^=== TLS started with cipher TLSv1.2:\([^:]*\):.*/\1/p')
+id=$(queued_id "$out")
+[ -n "$cipher" ] && [ -n "$id" ] || fail "swaks over TLSv1.2: $out"
+assert_contains "$(sg gw queue show "$id")" "inbound TLS:  TLSv1.2 $cipher (256 bits)" \
+    "a message over TLSv1.2: queue show names TLSv1.2 and the cipher the client saw"
 
 # --- EHLO, AUTH and STARTTLS around the handshake
 run_script $P "$S/tls_ehlo.smtp" >/dev/null

@@ -365,6 +365,23 @@ test_too_many_recipients(void **state)
 	buf_free(&r.out);
 }
 
+/* local parts are case-sensitive (RFC 5321 2.4), domains are not */
+static void
+test_rcpt_dedupe_case(void **state)
+{
+	struct result r;
+	struct smtp_session_conf c = base_conf;
+
+	c.rcpt_max = 10;
+	expect(&c, 1, S("EHLO c\r\nMAIL FROM:<a@b>\r\n"
+	    "RCPT TO:<Alice@example.com>\r\nRCPT TO:<alice@example.com>\r\n"
+	    "RCPT TO:<alice@EXAMPLE.com>\r\nDATA\r\n\r\nx\r\n.\r\n"),
+	    "220 \n250-\n250-\n250-\n250-\n250-\n250 \n250 2.1.0\n250 2.1.5\n"
+	    "250 2.1.5\n250 2.1.5\n354 \n250 2.0.0", &r);
+	assert_int_equal(r.nrcpt[0], 2);
+	buf_free(&r.out);
+}
+
 static void
 test_size_limits(void **state)
 {
@@ -610,6 +627,7 @@ main(void)
 		cmocka_unit_test(test_auth_abort_and_garbage),
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_too_many_recipients),
+		cmocka_unit_test(test_rcpt_dedupe_case),
 		cmocka_unit_test(test_size_limits),
 		cmocka_unit_test(test_line_limits),
 		cmocka_unit_test(test_smuggling),
