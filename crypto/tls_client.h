@@ -38,8 +38,35 @@ struct tls_client_conf {
 };
 
 /* New client context (SSL_CTX_free()), session cache enabled so TLS
- * sessions are resumed per destination. NULL with *err_out. */
+ * sessions are resumed per destination. NULL with *err_out (xfree()).
+ * min_version 0 means TLS1_2_VERSION; below TLS1_VERSION is raised to it.
+ * ciphers NULL: "DEFAULT:!aNULL:!eNULL:!3DES:!RC4:!MD5:!DES". Refused
+ * when any enabled cipher has fewer than 128 secret bits. The context is
+ * safe to share between threads (the session cache is locked). */
 SSL_CTX *tls_client_ctx_new(const struct tls_client_conf *c, char **err_out);
+
+/*
+ * tls_client_ssl_new - one client connection's SSL (SSL_free()): SNI =
+ * host (not for an IP literal; a trailing dot dropped); at
+ * TLS_LEVEL_VERIFY SSL_VERIFY_PEER plus the host name check; the cached
+ * session for dest ("host:port"; kept apart per level, so a session made
+ * without verification is never resumed at verify) when there is one.
+ * The connection's later sessions (TLS 1.3 tickets too) enter the cache
+ * only after tls_client_session_commit(). NULL with *err_out (xfree()).
+ */
+SSL *tls_client_ssl_new(SSL_CTX *ctx, const char *host, const char *dest,
+    enum tls_level level, char **err_out);
+/* The connection passed every check (floor, bits, verification): keep its
+ * session, and any ticket that arrives later, for the next connection. */
+void tls_client_session_commit(SSL *ssl);
+/* The connection failed: forget any session cached for its destination. */
+void tls_client_session_forget(SSL *ssl);
+/* Sessions cached in ctx (tests). */
+size_t tls_client_session_count(SSL_CTX *ctx);
+
+/* Cache bounds: destinations kept, bytes of one serialized session. */
+#define TLS_CLIENT_SESS_MAX	64
+#define TLS_CLIENT_SESS_DER_MAX	8192
 
 const char *tls_level_name(enum tls_level l);
 /* 0 ok, -1 unknown name */

@@ -64,6 +64,7 @@ enum cfg_type {
 	CFG_TLSVER,	/* int: TLS1_VERSION .. TLS1_3_VERSION */
 	CFG_LISTEN,	/* struct sg_listen[], count at off_n */
 	CFG_CIDRS,	/* struct cidr[], count at off_n */
+	CFG_WORDS,	/* char *[], count at off_n; check() per item */
 };
 
 #define CFG_F_OPTIONAL	0x01	/* empty value: unset (NULL) */
@@ -96,6 +97,14 @@ static int default_hostname(char *, size_t);
 
 static const char *const bare_lf_names[] = { "reject", "normalize", NULL };
 static const char *const eightbit_names[] = { "accept", "reject", NULL };
+/* the order of enum tls_level (crypto/tls_client.h) */
+static const char *const tls_level_names[] = { "none", "may", "encrypt",
+    "verify", NULL };
+
+static int check_domain_item(struct cfg_loader *, const char *);
+static int check_route_item(struct cfg_loader *, const char *);
+static int check_nexthop(struct cfg_loader *, const char *);
+static int check_forwarder_item(struct cfg_loader *, const char *);
 
 #define OFF(f)		offsetof(struct sg_config, f)
 
@@ -195,6 +204,76 @@ static const struct cfg_key cfg_keys[] = {
 	{ .name = "smtp_hard_error_limit", .type = CFG_UINT,
 	  .off = OFF(hard_error_limit), .def = "10", .min = 1, .max = 1000,
 	  .help = "bad commands before 421 and disconnect" },
+
+	/* delivery */
+	{ .name = "delivery_workers", .type = CFG_UINT,
+	  .off = OFF(delivery_workers), .def = "10", .min = 1, .max = 512,
+	  .help = "concurrent outbound SMTP transactions" },
+	{ .name = "delivery_per_destination", .type = CFG_UINT,
+	  .off = OFF(delivery_per_destination), .def = "4", .min = 1,
+	  .max = 512, .help = "concurrent transactions to one domain" },
+	{ .name = "delivery_tls_level", .type = CFG_ENUM,
+	  .off = OFF(delivery_tls_level), .def = "may",
+	  .names = tls_level_names,
+	  .help = "TLS level when nothing else applies" },
+	{ .name = "forced_tls_domains", .type = CFG_WORDS,
+	  .flags = CFG_F_EMPTY_OK, .off = OFF(forced_tls_domains),
+	  .off_n = OFF(nforced_tls_domains), .def = "",
+	  .check = check_domain_item,
+	  .help = "domains that always get TLS (.example.com: subdomains)" },
+	{ .name = "delivery_tls_min_version", .type = CFG_TLSVER,
+	  .off = OFF(delivery_tls_min_version), .def = "TLSv1.2",
+	  .help = "oldest TLS version used outbound; never below TLSv1" },
+	{ .name = "delivery_ca_file", .type = CFG_PATH,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(delivery_ca_file),
+	  .help = "CA bundle for the verify level; unset: system store" },
+	{ .name = "delivery_port", .type = CFG_UINT,
+	  .off = OFF(delivery_port), .def = "25", .min = 1, .max = 65535,
+	  .help = "port of MX hosts" },
+	{ .name = "routes", .type = CFG_WORDS, .flags = CFG_F_EMPTY_OK,
+	  .off = OFF(routes), .off_n = OFF(nroutes), .def = "",
+	  .check = check_route_item,
+	  .help = "static routes domain=host:port, like transport maps" },
+	{ .name = "smart_host", .type = CFG_STRING, .flags = CFG_F_OPTIONAL,
+	  .off = OFF(smart_host), .check = check_nexthop,
+	  .help = "send everything not routed to this host:port" },
+	{ .name = "dns_forwarders", .type = CFG_WORDS, .flags = CFG_F_EMPTY_OK,
+	  .off = OFF(dns_forwarders), .off_n = OFF(ndns_forwarders),
+	  .def = "", .check = check_forwarder_item,
+	  .help = "DNS servers (IP or IP@port); none: /etc/resolv.conf" },
+	{ .name = "dns_trust_anchor_file", .type = CFG_PATH,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(dns_trust_anchor_file),
+	  .help = "DNSSEC trust anchor file for validation" },
+	{ .name = "delivery_lease", .type = CFG_DURATION,
+	  .off = OFF(delivery_lease), .def = "600s", .min = 5, .max = 86400,
+	  .help = "a claim on a recipient expires after this" },
+	{ .name = "delivery_retry_min", .type = CFG_DURATION,
+	  .off = OFF(retry_min), .def = "300s", .min = 1, .max = 86400,
+	  .help = "first retry delay; doubles per attempt" },
+	{ .name = "delivery_retry_max", .type = CFG_DURATION,
+	  .off = OFF(retry_max), .def = "3600s", .min = 1, .max = 604800,
+	  .help = "longest retry delay" },
+	{ .name = "max_queue_lifetime", .type = CFG_DURATION,
+	  .off = OFF(max_queue_lifetime), .def = "5d", .min = 1,
+	  .max = 100 * 86400, .help = "undeliverable mail bounces after this" },
+	{ .name = "delivery_connect_timeout", .type = CFG_DURATION,
+	  .off = OFF(connect_timeout), .def = "30s", .min = 1, .max = 3600,
+	  .help = "TCP connect" },
+	{ .name = "delivery_helo_timeout", .type = CFG_DURATION,
+	  .off = OFF(helo_timeout), .def = "300s", .min = 1, .max = 3600,
+	  .help = "greeting, EHLO and STARTTLS replies" },
+	{ .name = "delivery_mail_timeout", .type = CFG_DURATION,
+	  .off = OFF(mail_timeout), .def = "300s", .min = 1, .max = 3600,
+	  .help = "MAIL and RCPT replies" },
+	{ .name = "delivery_data_init_timeout", .type = CFG_DURATION,
+	  .off = OFF(data_init_timeout), .def = "120s", .min = 1, .max = 3600,
+	  .help = "the 354 reply to DATA" },
+	{ .name = "delivery_data_xfer_timeout", .type = CFG_DURATION,
+	  .off = OFF(data_xfer_timeout), .def = "180s", .min = 1, .max = 3600,
+	  .help = "each write of message data" },
+	{ .name = "delivery_data_done_timeout", .type = CFG_DURATION,
+	  .off = OFF(data_done_timeout), .def = "600s", .min = 1, .max = 3600,
+	  .help = "the reply to the final dot" },
 
 	/* supervisor */
 	{ .name = "restart_backoff_max", .type = CFG_DURATION,
@@ -907,6 +986,152 @@ fail:
 	return -1;
 }
 
+static void
+words_free(char **w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		xfree(w[i]);
+	xfree(w);
+}
+
+/* parse_words - list of items, each checked by k->check */
+static int
+parse_words(struct cfg_loader *ld, const struct cfg_key *k, const char *v,
+    char ***wp, size_t *np)
+{
+	char **w = NULL;
+	struct slice s;
+	size_t n = 0;
+
+	while (cfg_next_item(&v, &s)) {
+		char *item = xstrndup(s.ptr, s.len);
+		if (s.len >= CFG_ITEM_MAX ||
+		    (k->check != NULL && k->check(ld, item) < 0)) {
+			if (s.len >= CFG_ITEM_MAX)
+				cfg_why(ld, "an item is too long");
+			xfree(item);
+			words_free(w, n);
+			return -1;
+		}
+		w = xrealloc(w, (n + 1) * sizeof(*w));
+		w[n++] = item;
+	}
+	words_free(*wp, *np);
+	*wp = w;
+	*np = n;
+	return 0;
+}
+
+/* dns_name_ok - LDH labels of 1..63, total <= 253 */
+static int
+dns_name_ok(const char *s, size_t len)
+{
+	size_t i, lab = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (lab == 0 || s[i - 1] == '-')
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+		if (lab == 0 && c == '-')
+			return 0;
+		if (++lab > 63)
+			return 0;
+	}
+	return s[len - 1] != '.' && s[len - 1] != '-';
+}
+
+static int
+check_domain_item(struct cfg_loader *ld, const char *v)
+{
+	char e[CFG_ESC_MAX];
+	const char *d = v[0] == '.' ? v + 1 : v;
+
+	if (!dns_name_ok(d, strlen(d)))
+		return cfg_why(ld, "'%s' is not a domain (or .domain)",
+		    cfg_esc(e, sizeof(e), v));
+	return 0;
+}
+
+/* check_nexthop - "host:port" or "[address]:port" */
+static int
+check_nexthop(struct cfg_loader *ld, const char *v)
+{
+	char e[CFG_ESC_MAX];
+	const char *colon = strrchr(v, ':');
+	uint64_t port;
+
+	if (colon == NULL || num_parse_u64_str(colon + 1, 1, 65535, &port) < 0)
+		goto bad;
+	if (v[0] == '[') {
+		char a[64];
+		unsigned char buf[16];
+		size_t n = (size_t)(colon - v);
+		if (n < 3 || v[n - 1] != ']' || n - 2 >= sizeof(a))
+			goto bad;
+		memcpy(a, v + 1, n - 2);
+		a[n - 2] = '\0';
+		if (inet_pton(AF_INET, a, buf) != 1 &&
+		    inet_pton(AF_INET6, a, buf) != 1)
+			goto bad;
+		return 0;
+	}
+	if (!dns_name_ok(v, (size_t)(colon - v)))
+		goto bad;
+	return 0;
+bad:
+	return cfg_why(ld, "'%s' is not host:port or [address]:port",
+	    cfg_esc(e, sizeof(e), v));
+}
+
+/* check_route_item - "domain=host:port" */
+static int
+check_route_item(struct cfg_loader *ld, const char *v)
+{
+	char e[CFG_ESC_MAX];
+	const char *eq = strchr(v, '=');
+
+	if (eq == NULL || !dns_name_ok(v[0] == '.' ? v + 1 : v,
+	    (size_t)(eq - v) - (v[0] == '.')))
+		return cfg_why(ld, "'%s' is not domain=host:port",
+		    cfg_esc(e, sizeof(e), v));
+	return check_nexthop(ld, eq + 1);
+}
+
+/* check_forwarder_item - "IP" or "IP@port" */
+static int
+check_forwarder_item(struct cfg_loader *ld, const char *v)
+{
+	char e[CFG_ESC_MAX], a[64];
+	unsigned char buf[16];
+	const char *at = strchr(v, '@');
+	size_t n = at ? (size_t)(at - v) : strlen(v);
+	uint64_t port;
+
+	if (n == 0 || n >= sizeof(a))
+		goto bad;
+	memcpy(a, v, n);
+	a[n] = '\0';
+	if (inet_pton(AF_INET, a, buf) != 1 && inet_pton(AF_INET6, a, buf) != 1)
+		goto bad;
+	if (at != NULL && num_parse_u64_str(at + 1, 1, 65535, &port) < 0)
+		goto bad;
+	return 0;
+bad:
+	return cfg_why(ld, "'%s' is not a DNS server address (IP or IP@port)",
+	    cfg_esc(e, sizeof(e), v));
+}
+
 /* parse_bool - yes/no, true/false, on/off, 1/0 */
 static int
 parse_bool(struct cfg_loader *ld, const char *v, int *out)
@@ -1084,6 +1309,8 @@ cfg_set(struct cfg_loader *ld, const struct cfg_key *k, const char *v)
 		return parse_listen(ld, v, field, nfield);
 	case CFG_CIDRS:
 		return parse_cidrs(ld, v, field, nfield);
+	case CFG_WORDS:
+		return parse_words(ld, k, v, field, nfield);
 	}
 	return cfg_why(ld, "internal error: key type %d", (int)k->type);
 }
@@ -1503,6 +1730,12 @@ config_free(struct sg_config **cfgp)
 	xfree(cfg->tls_ciphers);
 	xfree(cfg->tls_ciphersuites);
 	xfree(cfg->relay_networks);
+	words_free(cfg->forced_tls_domains, cfg->nforced_tls_domains);
+	xfree(cfg->delivery_ca_file);
+	words_free(cfg->routes, cfg->nroutes);
+	xfree(cfg->smart_host);
+	words_free(cfg->dns_forwarders, cfg->ndns_forwarders);
+	xfree(cfg->dns_trust_anchor_file);
 	xfree(cfg);
 	*cfgp = NULL;
 }

@@ -71,6 +71,32 @@ struct sg_config {
 	enum eightbit_hdr_policy eightbit_headers; /* smtp_8bit_headers: accept|reject */
 	unsigned db_workers;		/* ingress_db_workers: 4 */
 
+	/* delivery */
+	unsigned delivery_workers;	/* delivery_workers: 10 */
+	unsigned delivery_per_destination; /* delivery_per_destination: 4 */
+	int delivery_tls_level;		/* delivery_tls_level: may (enum tls_level) */
+	char **forced_tls_domains;	/* forced_tls_domains: none */
+	size_t nforced_tls_domains;
+	int delivery_tls_min_version;	/* delivery_tls_min_version: TLSv1.2 */
+	char *delivery_ca_file;		/* delivery_ca_file: system store */
+	unsigned delivery_port;		/* delivery_port: 25 */
+	char **routes;			/* routes: "domain=host:port" items */
+	size_t nroutes;
+	char *smart_host;		/* smart_host: "host:port", unset */
+	char **dns_forwarders;		/* dns_forwarders: resolv.conf */
+	size_t ndns_forwarders;
+	char *dns_trust_anchor_file;	/* dns_trust_anchor_file: unset */
+	unsigned delivery_lease;	/* delivery_lease: 10m */
+	unsigned retry_min;		/* delivery_retry_min: 5m */
+	unsigned retry_max;		/* delivery_retry_max: 1h */
+	unsigned max_queue_lifetime;	/* max_queue_lifetime: 5d */
+	unsigned connect_timeout;	/* delivery_connect_timeout: 30s */
+	unsigned helo_timeout;		/* delivery_helo_timeout: 300s */
+	unsigned mail_timeout;		/* delivery_mail_timeout: 300s */
+	unsigned data_init_timeout;	/* delivery_data_init_timeout: 120s */
+	unsigned data_xfer_timeout;	/* delivery_data_xfer_timeout: 180s */
+	unsigned data_done_timeout;	/* delivery_data_done_timeout: 600s */
+
 	/* supervisor */
 	unsigned restart_backoff_max;	/* restart_backoff_max: 30 (s) */
 };
