@@ -27,7 +27,7 @@
 #include "lib/buf.h"
 #include "tls_client.h"
 
-struct smtp_client_timeouts {		/* seconds */
+struct smtp_client_timeouts {		/* seconds; 0 = the default shown */
 	unsigned connect;		/* 30 */
 	unsigned greeting;		/* 300: 220 banner */
 	unsigned ehlo;			/* 300 */
@@ -118,5 +118,29 @@ void smtp_conn_close(struct smtp_conn **connp);
 /* Pure: append in[0..len) to out with RFC 5321 4.5.2 dot-stuffing and the
  * final ".\r\n"; a missing final CRLF is added. 0 / -1 (out full). */
 int smtp_dot_stuff(const char *in, size_t len, struct buf *out);
+
+/*
+ * The same, streaming: init, update with the message in pieces of any
+ * size (split anywhere, even between CR and LF), final. Line ends: CRLF
+ * and a bare LF both end a line and go out as CRLF (so no LF-only line
+ * can pose as the end of data at a lax receiver: SMTP smuggling); a bare
+ * CR is passed on unchanged, except at the very end where it is taken as
+ * a cut CRLF. A line starting with "." gets another ".". On -1 (out
+ * would pass its max) neither out nor the state has changed: flush out
+ * and call again with the same input.
+ */
+struct smtp_dot_stuffer {
+	int bol;			/* at the start of a line */
+	int cr;				/* a CR is held back */
+};
+void smtp_dot_stuff_init(struct smtp_dot_stuffer *st);
+int smtp_dot_stuff_update(struct smtp_dot_stuffer *st, const char *in,
+    size_t len, struct buf *out);
+int smtp_dot_stuff_final(struct smtp_dot_stuffer *st, struct buf *out);
+
+/* The defaults above (RFC 5321 4.5.3.2). */
+void smtp_client_timeouts_default(struct smtp_client_timeouts *t);
+/* "OK", "TEMPFAIL", "PERMFAIL", "TLS_FAIL", "REQUIRETLS_FAIL" */
+const char *smtpc_status_name(enum smtpc_status s);
 
 #endif

@@ -1,5 +1,11 @@
 /*
  * smtp_reply.c - bounded, incremental SMTP reply parser.
+ *
+ * Implements: RFC 5321 4.2 (reply lines), 4.5.3.1.5 (reply line length),
+ * RFC 3463 / RFC 2034 (enhanced status code on the first line).
+ * Trust: bytes straight from a remote MX; no I/O and no logging here.
+ * Ownership: the returned reply lives in the parser; valid until the next
+ * call.
  */
 #include <string.h>
 #include <strings.h>
@@ -13,7 +19,7 @@ struct smtp_reply_parser {
 	size_t llen;
 	struct smtp_reply cur;
 	int in_reply;			/* a continuation line was seen */
-	int done;			/* cur holds a finished reply */
+	int text_full;			/* a line did not fit: keep the prefix */
 };
 
 struct smtp_reply_parser *
@@ -51,18 +57,21 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* enhanced_code - "x.y.z " at the start of text (RFC 3463) */
+/* enhanced_code - "x.y.z " at the start of text (RFC 3463): class one
+ * digit and the same as the reply's ("250 5.1.1" is not believed),
+ * subject and detail 1-3 digits */
 static void
-enhanced_code(const char *t, size_t n, char *out, size_t outsz)
+enhanced_code(int code, const char *t, size_t n, char *out, size_t outsz)
 {
 	size_t i = 0, parts = 0, start;
 
 	out[0] = '\0';
-	if (n == 0 || (t[0] != '2' && t[0] != '4' && t[0] != '5'))
+	if (n == 0 || (t[0] != '2' && t[0] != '4' && t[0] != '5') ||
+	    t[0] - '0' != code / 100)
 		return;
 	for (;;) {
 		start = i;
-		while (i < n && is_digit(t[i]) && i - start < 3)
+		while (i < n && is_digit(t[i]) && i - start < (parts ? 3 : 1))
 			i++;
 		if (i == start)
 			return;
@@ -98,6 +107,7 @@ take_line(struct smtp_reply_parser *p, const char *l, size_t n,
 	sep = n > 3 ? l[3] : ' ';
 	if (!p->in_reply) {
 		buf_reset(&p->cur.text);
+		p->text_full = 0;
 		p->cur.code = code;
 		p->cur.nlines = 0;
 		p->cur.enhanced[0] = '\0';
@@ -109,12 +119,29 @@ take_line(struct smtp_reply_parser *p, const char *l, size_t n,
 		*err_out = SMTP_REPLY_E_TOO_MANY;
 		return -1;
 	}
-	if (p->cur.nlines > 1)
-		(void)buf_append_char(&p->cur.text, '\n');
-	if (n > 4)
-		(void)buf_append(&p->cur.text, l + 4, n - 4);	/* capped */
+	/*
+	 * Past the text cap whole lines are dropped, and every line after
+	 * the first one dropped too: the text is always a prefix of the
+	 * reply, so no later line (an EHLO keyword) is seen without the
+	 * ones before it, and no line is ever cut in two.
+	 */
+	if (!p->text_full) {
+		size_t mark = p->cur.text.len;
+		int bad = 0;
+
+		if (p->cur.nlines > 1)
+			bad = buf_append_char(&p->cur.text, '\n') < 0;
+		if (!bad && n > 4)
+			bad = buf_append(&p->cur.text, l + 4, n - 4) < 0;
+		if (bad) {
+			p->text_full = 1;
+			p->cur.text.len = mark;
+			if (p->cur.text.data != NULL)
+				p->cur.text.data[mark] = '\0';
+		}
+	}
 	if (p->cur.nlines == 1 && n > 4)
-		enhanced_code(l + 4, n - 4, p->cur.enhanced,
+		enhanced_code(code, l + 4, n - 4, p->cur.enhanced,
 		    sizeof(p->cur.enhanced));
 	if (sep == '-') {
 		p->in_reply = 1;
@@ -173,8 +200,8 @@ smtp_reply_next(struct smtp_reply_parser *p, const char *in, size_t len,
 }
 
 int
-smtp_reply_has_ext(const struct smtp_reply *r, const char *kw,
-    const char **param_out)
+smtp_reply_ext(const struct smtp_reply *r, const char *kw,
+    struct slice *param_out)
 {
 	const char *t = buf_cstr(&r->text), *end = t + r->text.len;
 	size_t kl = strlen(kw);
@@ -184,14 +211,29 @@ smtp_reply_has_ext(const struct smtp_reply *r, const char *kw,
 		const char *nl = memchr(t, '\n', (size_t)(end - t));
 		size_t ll = nl ? (size_t)(nl - t) : (size_t)(end - t);
 		/* the first line is the server's greeting name, not a keyword */
-		if (!first && ll >= kl && strncasecmp(t, kw, kl) == 0 &&
+		if (!first && kl > 0 && ll >= kl &&
+		    strncasecmp(t, kw, kl) == 0 &&
 		    (ll == kl || t[kl] == ' ' || t[kl] == '=')) {
 			if (param_out != NULL)
-				*param_out = ll == kl ? "" : t + kl + 1;
+				*param_out = ll == kl ? SLICE_EMPTY :
+				    slice_make(t + kl + 1, ll - kl - 1);
 			return 1;
 		}
 		first = 0;
 		t += ll + (nl ? 1 : 0);
 	}
 	return 0;
+}
+
+int
+smtp_reply_has_ext(const struct smtp_reply *r, const char *kw,
+    const char **param_out)
+{
+	struct slice s;
+
+	if (!smtp_reply_ext(r, kw, &s))
+		return 0;
+	if (param_out != NULL)
+		*param_out = s.ptr;
+	return 1;
 }

@@ -18,7 +18,8 @@
 #include "lib/buf.h"
 
 #define SMTP_REPLY_LINES_MAX	100
-#define SMTP_REPLY_TEXT_MAX	4096
+#define SMTP_REPLY_TEXT_MAX	4096	/* past it whole lines are dropped:
+					 * the text is a prefix of the reply */
 
 enum smtp_reply_err {
 	SMTP_REPLY_E_NONE = 0,
@@ -50,12 +51,22 @@ int smtp_reply_next(struct smtp_reply_parser *p, const char *in, size_t len,
     enum smtp_reply_err *err_out);
 
 /* Forget buffered bytes (after STARTTLS: the server must not have sent
- * anything past "220 Ready"; a non-empty buffer there is an attack). */
+ * anything past "220 Ready"; a non-empty buffer there is an attack).
+ * Returns how many bytes of an unfinished line were dropped. Note: the
+ * parser only holds a partial line; input after a complete reply is
+ * never consumed (see *used_out), so the caller must also treat its own
+ * unconsumed bytes as the attack. */
 size_t smtp_reply_discard(struct smtp_reply_parser *p);
 
 /* 1 if the reply's text lists EHLO keyword kw (case-insensitive), and
- * *param_out (may be NULL) points to its parameters ("" if none). */
+ * *param_out (may be NULL) points to its parameters ("" if none). The
+ * parameters end at the next '\n' or NUL (the text holds the following
+ * lines too): prefer smtp_reply_ext(), which gives the length. */
 int smtp_reply_has_ext(const struct smtp_reply *r, const char *kw,
     const char **param_out);
+/* Same, with the parameters as a slice (no '\n' inside), valid while r
+ * is. The first line (the server's name) never matches. */
+int smtp_reply_ext(const struct smtp_reply *r, const char *kw,
+    struct slice *param_out);
 
 #endif

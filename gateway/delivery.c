@@ -1,0 +1,885 @@
+/*
+ * delivery.c - the delivery role.
+ *
+ * Threads: the main thread LISTENs on sealgate_queue and sleeps until a
+ * notification or the next due time, then bumps a generation counter;
+ * workers claim batches until none is due, then wait for the next
+ * generation. Each worker has its own database connection and resolver;
+ * the TLS client context is shared. At-least-once: a worker killed after
+ * the remote 250 but before its commit leaves the recipient to be sent
+ * again when the lease is freed (documented in the README).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <openssl/rand.h>
+
+#include "decide.h"
+#include "delivery.h"
+#include "delivery_db.h"
+#include "dns.h"
+#include "dsn.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/numparse.h"
+#include "lib/queue_id.h"
+#include "lib/xalloc.h"
+#include "privdrop.h"
+#include "queue_db.h"
+#include "smtp_client.h"
+#include "tls_client.h"
+
+#define DELIVERY_IDLE_WAKE 60		/* seconds: re-check the queue */
+#define DELIVERY_MAX_BUSY 512
+
+struct dv {
+	const struct sg_config *cfg;
+	char *conninfo;
+	char owner_prefix[300];
+	SSL_CTX *tls;
+	struct smtp_client_conf cc;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned long generation;
+	int stop;
+	/* per-destination accounting: domains being delivered right now */
+	char *active[DELIVERY_MAX_BUSY];
+	unsigned active_n[DELIVERY_MAX_BUSY];
+	size_t nactive;
+};
+
+static volatile sig_atomic_t dv_stop;
+
+static void
+dv_on_signal(int sig)
+{
+	(void)sig;
+	dv_stop = 1;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+unsigned
+delivery_retry_delay(unsigned min, unsigned max, int attempt)
+{
+	unsigned long long d = min;
+	int i;
+
+	for (i = 1; i < attempt && d < max; i++)
+		d *= 2;
+	return d > max ? max : (unsigned)d;
+}
+
+const char *
+delivery_route_lookup(const char *const *routes, size_t n, const char *domain)
+{
+	size_t dl = strlen(domain), i;
+
+	for (i = 0; i < n; i++) {
+		const char *eq = strchr(routes[i], '=');
+		size_t kl;
+		if (eq == NULL)
+			continue;
+		kl = (size_t)(eq - routes[i]);
+		if (routes[i][0] == '.') {
+			if (dl > kl && strncasecmp(domain + dl - kl, routes[i],
+			    kl) == 0)
+				return eq + 1;
+		} else if (kl == dl && strncasecmp(domain, routes[i], kl) == 0) {
+			return eq + 1;
+		}
+	}
+	return NULL;
+}
+
+/* --- per-destination limit --- */
+
+static void
+busy_list(struct dv *d, const char **out, size_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < d->nactive; i++)
+		if (d->active_n[i] >= d->cfg->delivery_per_destination)
+			out[(*n)++] = d->active[i];
+}
+
+/* dest_enter - count a transaction to domain; 0 ok, -1 over the limit
+ * (another worker got there first: give the claim back) */
+static int
+dest_enter(struct dv *d, const char *domain)
+{
+	size_t i;
+	int r = 0;
+
+	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < d->nactive; i++)
+		if (strcmp(d->active[i], domain) == 0)
+			break;
+	if (i == d->nactive) {
+		if (d->nactive == DELIVERY_MAX_BUSY) {
+			r = -1;
+			goto out;
+		}
+		d->active[i] = xstrdup(domain);
+		d->active_n[i] = 0;
+		d->nactive++;
+	}
+	if (d->active_n[i] >= d->cfg->delivery_per_destination)
+		r = -1;
+	else
+		d->active_n[i]++;
+out:
+	pthread_mutex_unlock(&d->mu);
+	return r;
+}
+
+static void
+dest_leave(struct dv *d, const char *domain)
+{
+	size_t i;
+
+	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < d->nactive; i++) {
+		if (strcmp(d->active[i], domain) != 0)
+			continue;
+		if (--d->active_n[i] == 0) {
+			xfree(d->active[i]);
+			d->nactive--;
+			d->active[i] = d->active[d->nactive];
+			d->active_n[i] = d->active_n[d->nactive];
+		}
+		break;
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* --- one batch --- */
+
+struct worker {
+	struct dv *d;
+	int idx;
+	char owner[340];
+	struct db *db;
+	struct dns_resolver *dns;
+	/* connection kept for the next batch to the same domain */
+	struct smtp_conn *conn;
+	char conn_domain[256];
+	enum tls_level conn_level;
+	struct smtpc_result conn_facts;
+};
+
+/* parse_nexthop - "host:port" / "[addr]:port" → host (no brackets), port,
+ * and whether MX lookup is suppressed (brackets) */
+static int
+parse_nexthop(const char *nh, char *host, size_t hostsz, unsigned *port,
+    int *literal)
+{
+	const char *colon = strrchr(nh, ':');
+	uint64_t p;
+	size_t hl;
+
+	if (colon == NULL || num_parse_u64_str(colon + 1, 1, 65535, &p) < 0)
+		return -1;
+	*port = (unsigned)p;
+	*literal = nh[0] == '[';
+	hl = (size_t)(colon - nh);
+	if (*literal) {
+		if (hl < 3)
+			return -1;
+		nh++;
+		hl -= 2;
+	}
+	if (hl >= hostsz)
+		return -1;
+	memcpy(host, nh, hl);
+	host[hl] = '\0';
+	return 0;
+}
+
+static void
+set_port(struct dns_addr *a, unsigned port)
+{
+	if (a->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&a->ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&a->ss)->sin6_port =
+		    htons((uint16_t)port);
+}
+
+/* literal_result - one "MX" made of a numeric address (no DNS) */
+static int
+literal_result(const char *host, struct dns_mx_result *res)
+{
+	struct dns_mx_host *h;
+	struct dns_addr *a;
+	struct sockaddr_in *s4;
+	struct sockaddr_in6 *s6;
+
+	memset(res, 0, sizeof(*res));
+	h = xcalloc(1, sizeof(*h));
+	a = xcalloc(1, sizeof(*a));
+	s4 = (struct sockaddr_in *)&a->ss;
+	s6 = (struct sockaddr_in6 *)&a->ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		a->len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		a->len = sizeof(*s6);
+	} else {
+		xfree(h);
+		xfree(a);
+		return -1;
+	}
+	snprintf(a->text, sizeof(a->text), "%.45s", host);
+	snprintf(h->name, sizeof(h->name), "%s", host);
+	h->addrs = a;
+	h->naddrs = 1;
+	res->hosts = h;
+	res->nhosts = 1;
+	res->status = DNS_OK;
+	return 0;
+}
+
+/* route - the hosts to try for domain, with their port */
+static enum dns_status
+route(struct worker *w, const char *domain, struct dns_mx_result *res,
+    unsigned *port, char *why, size_t whysz)
+{
+	const struct sg_config *cfg = w->d->cfg;
+	const char *nh = delivery_route_lookup(
+	    (const char *const *)cfg->routes, cfg->nroutes, domain);
+	char host[256];
+	int literal;
+
+	*port = cfg->delivery_port;
+	if (nh == NULL)
+		nh = cfg->smart_host;
+	if (nh == NULL) {
+		snprintf(why, whysz, "MX of %s", domain);
+		return dns_lookup_mx(w->dns, domain, res);
+	}
+	if (parse_nexthop(nh, host, sizeof(host), port, &literal) < 0) {
+		memset(res, 0, sizeof(*res));
+		res->status = DNS_TEMPFAIL;
+		snprintf(res->why, sizeof(res->why), "bad route %s", nh);
+		return DNS_TEMPFAIL;
+	}
+	snprintf(why, whysz, "route %s", nh);
+	if (literal_result(host, res) == 0)
+		return DNS_OK;
+	if (literal)
+		return dns_lookup_host(w->dns, host, res);
+	return dns_lookup_mx(w->dns, host, res);
+}
+
+struct rcpt_outcome {
+	enum delivery_outcome outcome;
+	char reply[512];
+	char status[16];		/* enhanced code for a DSN */
+};
+
+/* classify - a reply code and text into an outcome */
+static void
+classify(struct rcpt_outcome *o, int code, const char *reply,
+    const char *dflt_status)
+{
+	snprintf(o->reply, sizeof(o->reply), "%s", reply);
+	if (code >= 200 && code < 300)
+		o->outcome = DELIVERY_DELIVERED;
+	else if (code >= 500)
+		o->outcome = DELIVERY_BOUNCED;
+	else
+		o->outcome = DELIVERY_DEFERRED;
+	/* "550 5.1.1 ..." → "5.1.1" */
+	if (reply[0] != '\0' && strlen(reply) > 4 && reply[4] >= '2' &&
+	    reply[4] <= '5' && reply[5] == '.') {
+		size_t k = 4;
+		while (reply[k] != '\0' && reply[k] != ' ' && k - 4 < 15)
+			k++;
+		snprintf(o->status, sizeof(o->status), "%.*s", (int)(k - 4),
+		    reply + 4);
+	} else {
+		snprintf(o->status, sizeof(o->status), "%s", dflt_status);
+	}
+}
+
+static void
+conn_drop(struct worker *w)
+{
+	if (w->conn != NULL)
+		smtp_conn_close(&w->conn);
+	w->conn_domain[0] = '\0';
+}
+
+/*
+ * try_hosts - open a connection for the plan: every MX in order, every
+ * address; at "may" a failed TLS handshake is retried in plaintext on the
+ * same address; at "encrypt" and above a TLS failure moves on to the next
+ * host and, if none does TLS, the batch is deferred: never plaintext.
+ */
+static struct smtp_conn *
+try_hosts(struct worker *w, const struct dns_mx_result *mx, unsigned port,
+    enum tls_level level, struct smtpc_result *res, int *tls_failed)
+{
+	size_t h, a;
+
+	*tls_failed = 0;
+	for (h = 0; h < mx->nhosts; h++) {
+		const struct dns_mx_host *host = &mx->hosts[h];
+		for (a = 0; a < host->naddrs; a++) {
+			struct dns_addr addr = host->addrs[a];
+			struct smtp_conn *c;
+
+			set_port(&addr, port);
+			memset(res, 0, sizeof(*res));
+			c = smtp_conn_open(&w->d->cc, host->name,
+			    (struct sockaddr *)&addr.ss, addr.len, level, res);
+			if (c != NULL)
+				return c;
+			if (res->status == SMTPC_TLS_FAIL) {
+				if (level == TLS_LEVEL_MAY) {
+					memset(res, 0, sizeof(*res));
+					c = smtp_conn_open(&w->d->cc,
+					    host->name,
+					    (struct sockaddr *)&addr.ss,
+					    addr.len, TLS_LEVEL_NONE, res);
+					if (c != NULL)
+						return c;
+				} else {
+					*tls_failed = 1;
+					log_warn("event=tls_failed mx=%s addr=%s "
+					    "level=%s reason=\"%s\" note=possible "
+					    "downgrade, nothing sent",
+					    host->name, addr.text,
+					    tls_level_name(level), res->reply);
+				}
+			}
+		}
+	}
+	return NULL;
+}
+
+/* bounce - queue one DSN for the bounced recipients (never for <>) */
+static void
+bounce(struct worker *w, const struct delivery_batch *b,
+    const struct rcpt_outcome *o, const char *mx_host)
+{
+	const struct sg_config *cfg = w->d->cfg;
+	struct dsn_rcpt *dr = xcalloc(b->nrcpt, sizeof(*dr));
+	struct dsn_info info;
+	struct queue_msg m;
+	struct buf out;
+	char id[QUEUE_ID_SIZE], *err = NULL;
+	const char *rcpt[1];
+	size_t i, n = 0;
+
+	if (b->mail_from[0] == '\0') {
+		log_info("queue_id=%s event=bounce_dropped reason=\"null "
+		    "sender: a bounce is never bounced\"", b->message_id);
+		xfree(dr);
+		return;
+	}
+	for (i = 0; i < b->nrcpt; i++) {
+		if (o[i].outcome != DELIVERY_BOUNCED)
+			continue;
+		dr[n].rcpt = b->rcpts[i].rcpt;
+		dr[n].status = o[i].status;
+		dr[n].diagnostic = o[i].reply;
+		dr[n].remote_mta = mx_host[0] ? mx_host : NULL;
+		n++;
+	}
+	if (n == 0 || queue_id_new(id) < 0) {
+		xfree(dr);
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	info.reporting_mta = cfg->hostname;
+	info.queue_id = b->message_id;
+	info.sender = b->mail_from;
+	info.arrival = b->received_at;
+	info.now = (long long)time(NULL);
+	info.original = b->data;
+	info.original_len = b->len;
+	info.boundary_seed = id;
+	buf_init(&out, 1 << 20);
+	if (dsn_build(&info, dr, n, &out) == 0) {
+		memset(&m, 0, sizeof(m));
+		rcpt[0] = b->mail_from;
+		m.id = id;
+		m.mail_from = "";
+		m.rcpts = rcpt;
+		m.nrcpt = 1;
+		m.data = buf_cstr(&out);
+		m.len = out.len;
+		m.mail_params = "";
+		m.body_type = "7BIT";
+		m.client_addr = "127.0.0.1";
+		m.client_helo = cfg->hostname;
+		if (queue_db_insert(w->db, &m, &err) < 0) {
+			log_err("queue_id=%s event=dsn_failed error=\"%s\"",
+			    b->message_id, err ? err : "?");
+			xfree(err);
+		} else {
+			log_info("queue_id=%s event=dsn_queued dsn_id=%s "
+			    "to=<%s> nrcpt=%zu", b->message_id, id,
+			    b->mail_from, n);
+		}
+	}
+	buf_free(&out);
+	xfree(dr);
+}
+
+static void
+deliver_batch(struct worker *w, struct delivery_batch *b)
+{
+	const struct sg_config *cfg = w->d->cfg;
+	struct decide_input din;
+	struct decide_plan plan;
+	struct rcpt_outcome *o = xcalloc(b->nrcpt, sizeof(*o));
+	struct smtpc_result res;
+	struct smtpc_rcpt_result *rr = xcalloc(b->nrcpt, sizeof(*rr));
+	struct dns_mx_result mx;
+	char routewhy[300];
+	unsigned port = 0;
+	int64_t t0 = mono_ms();
+	size_t i;
+	int expired, have_mx = 0, nbounced = 0;
+
+	memset(&din, 0, sizeof(din));
+	din.domain = b->domain;
+	din.requiretls = b->requiretls;
+	din.default_level = (enum tls_level)cfg->delivery_tls_level;
+	din.forced_tls = (const char *const *)cfg->forced_tls_domains;
+	din.nforced = cfg->nforced_tls_domains;
+	decide(&din, &plan);
+	memset(&res, 0, sizeof(res));
+	res.rcpt = rr;
+	expired = (long long)time(NULL) - b->received_at >=
+	    (long long)cfg->max_queue_lifetime;
+
+	if (w->conn != NULL && (strcmp(w->conn_domain, b->domain) != 0 ||
+	    w->conn_level != plan.level || !smtp_conn_usable(w->conn)))
+		conn_drop(w);
+	if (w->conn == NULL) {
+		enum dns_status ds = route(w, b->domain, &mx, &port, routewhy,
+		    sizeof(routewhy));
+		int tls_failed = 0;
+
+		have_mx = 1;
+		if (ds == DNS_NXDOMAIN || ds == DNS_NULL_MX ||
+		    ds == DNS_NO_ADDRESS) {
+			for (i = 0; i < b->nrcpt; i++) {
+				char r[400];
+				snprintf(r, sizeof(r), "%s %s (%s)",
+				    ds == DNS_NULL_MX ? "556 5.1.10" :
+				    "550 5.1.2", ds == DNS_NULL_MX ?
+				    "recipient domain accepts no mail (null MX)"
+				    : "recipient domain not found", mx.why);
+				classify(&o[i], 550, r, ds == DNS_NULL_MX ?
+				    "5.1.10" : "5.1.2");
+			}
+			goto record;
+		}
+		if (ds != DNS_OK) {
+			for (i = 0; i < b->nrcpt; i++) {
+				char r[400];
+				snprintf(r, sizeof(r), "451 4.4.3 DNS lookup "
+				    "failed (%s)", mx.why);
+				classify(&o[i], 451, r, "4.4.3");
+			}
+			goto record;
+		}
+		w->conn = try_hosts(w, &mx, port, plan.level, &res,
+		    &tls_failed);
+		if (w->conn == NULL) {
+			char r[600];
+			int code = res.status == SMTPC_PERMFAIL ? 550 : 451;
+			snprintf(r, sizeof(r), "%s", tls_failed ?
+			    "451 4.7.5 TLS required but not available" :
+			    res.reply[0] ? res.reply : "451 4.4.1 no answer");
+			if (tls_failed) {
+				size_t l = strlen(r);
+				snprintf(r + l, sizeof(r) - l, " (%s)",
+				    res.reply);
+				code = 451;
+			}
+			for (i = 0; i < b->nrcpt; i++)
+				classify(&o[i], code, r, "4.4.1");
+			goto record;
+		}
+		snprintf(w->conn_domain, sizeof(w->conn_domain), "%s",
+		    b->domain);
+		w->conn_level = plan.level;
+		w->conn_facts = res;
+	}
+	{
+		struct smtp_client_msg msg;
+		const char **rc = xcalloc(b->nrcpt, sizeof(*rc));
+		enum smtpc_status st;
+
+		for (i = 0; i < b->nrcpt; i++)
+			rc[i] = b->rcpts[i].rcpt;
+		memset(&msg, 0, sizeof(msg));
+		msg.mail_from = b->mail_from;
+		msg.rcpts = rc;
+		msg.nrcpt = b->nrcpt;
+		msg.data = b->data;
+		msg.len = b->len;
+		msg.body_8bit = b->body_8bit;
+		msg.requiretls = b->requiretls;
+		/* the connection facts stay those of the open connection */
+		res = w->conn_facts;
+		res.rcpt = rr;
+		memset(rr, 0, b->nrcpt * sizeof(*rr));
+		st = smtp_conn_send(w->conn, &msg, &res);
+		xfree(rc);
+		for (i = 0; i < b->nrcpt; i++) {
+			if (st == SMTPC_OK || (rr[i].code != 0 &&
+			    st != SMTPC_TEMPFAIL))
+				classify(&o[i], rr[i].code, rr[i].reply, "5.0.0");
+			else if (st == SMTPC_REQUIRETLS_FAIL)
+				classify(&o[i], 550, "550 5.7.30 REQUIRETLS "
+				    "not supported by the next hop", "5.7.30");
+			else if (st == SMTPC_PERMFAIL)
+				classify(&o[i], res.code ? res.code : 550,
+				    res.reply, "5.0.0");
+			else
+				classify(&o[i], 451, res.reply[0] ? res.reply :
+				    "451 4.4.2 connection lost", "4.4.2");
+		}
+		if (!smtp_conn_usable(w->conn))
+			conn_drop(w);
+	}
+record:
+	for (i = 0; i < b->nrcpt; i++) {
+		/* the queue lifetime turns a deferral into a bounce */
+		if (o[i].outcome == DELIVERY_DEFERRED && expired) {
+			size_t l = strlen(o[i].reply);
+			o[i].outcome = DELIVERY_BOUNCED;
+			snprintf(o[i].reply + l, sizeof(o[i].reply) - l,
+			    " (gave up: message older than max_queue_lifetime)");
+			if (o[i].status[0] == '4')
+				o[i].status[0] = '5';
+		}
+		if (o[i].outcome == DELIVERY_BOUNCED)
+			nbounced++;
+	}
+	if (nbounced > 0)
+		bounce(w, b, o, res.mx_host);
+	for (i = 0; i < b->nrcpt; i++) {
+		struct delivery_attempt a;
+		char *err = NULL;
+		unsigned retry = delivery_retry_delay(cfg->retry_min,
+		    cfg->retry_max, b->rcpts[i].attempts);
+		int r;
+
+		memset(&a, 0, sizeof(a));
+		a.message_id = b->message_id;
+		a.recipient_id = b->rcpts[i].id;
+		a.rcpt = b->rcpts[i].rcpt;
+		a.method = res.tls ? (plan.level >= TLS_LEVEL_ENCRYPT ? "tls" :
+		    "plain") : "plain";
+		a.tls_level = tls_level_name(plan.level);
+		a.reason = plan.reason;
+		a.mx_host = res.mx_host[0] ? res.mx_host : NULL;
+		a.mx_addr = res.mx_addr[0] ? res.mx_addr : NULL;
+		a.tls_protocol = res.tls ? res.tls_protocol : NULL;
+		a.tls_cipher = res.tls ? res.tls_cipher : NULL;
+		a.tls_bits = res.tls_bits;
+		a.tls_verified = tls_verified_name(res.verified);
+		a.outcome = o[i].outcome;
+		a.reply = o[i].reply;
+		a.duration_ms = (unsigned)(mono_ms() - t0);
+		r = delivery_db_finish(w->db, w->owner, &a, retry, &err);
+		log_info("queue_id=%s event=attempt rcpt=<%s> outcome=%s "
+		    "method=%s tls_level=%s mx=%s addr=%s tls=%s cipher=%s "
+		    "bits=%d verified=%s duration_ms=%u reply=\"%s\"%s%s",
+		    b->message_id, a.rcpt, delivery_outcome_name(a.outcome),
+		    a.method, a.tls_level, a.mx_host ? a.mx_host : "-",
+		    a.mx_addr ? a.mx_addr : "-", a.tls_protocol ?
+		    a.tls_protocol : "none", a.tls_cipher ? a.tls_cipher : "-",
+		    a.tls_bits, a.tls_verified, a.duration_ms, a.reply,
+		    r < 0 ? " record_error=" : "", r < 0 && err ? err : "");
+		xfree(err);
+	}
+	if (have_mx)
+		dns_mx_result_free(&mx);
+	xfree(rr);
+	xfree(o);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct dv *d = w->d;
+	struct dns_conf dc;
+	unsigned long seen = 0;
+	char *err = NULL;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	memset(&dc, 0, sizeof(dc));
+	dc.forwarders = (const char *const *)d->cfg->dns_forwarders;
+	dc.nforwarders = d->cfg->ndns_forwarders;
+	dc.trust_anchor_file = d->cfg->dns_trust_anchor_file;
+	dc.ipv6 = 1;
+	w->dns = dns_resolver_new(&dc, &err);
+	if (w->dns == NULL)
+		fatal("event=dns_setup_failed error=\"%s\"", err);
+
+	for (;;) {
+		struct delivery_batch b;
+		const char *busy[DELIVERY_MAX_BUSY];
+		size_t nbusy;
+		int r;
+
+		pthread_mutex_lock(&d->mu);
+		while (!d->stop && d->generation == seen)
+			pthread_cond_wait(&d->cv, &d->mu);
+		if (d->stop) {
+			pthread_mutex_unlock(&d->mu);
+			break;
+		}
+		seen = d->generation;
+		pthread_mutex_unlock(&d->mu);
+
+		for (;;) {
+			if (w->db == NULL) {
+				w->db = db_open(d->conninfo, &err);
+				if (w->db == NULL) {
+					log_err("event=db_error error=\"%s\"",
+					    err);
+					xfree(err);
+					err = NULL;
+					break;
+				}
+			}
+			pthread_mutex_lock(&d->mu);
+			busy_list(d, busy, &nbusy);
+			r = d->stop;
+			pthread_mutex_unlock(&d->mu);
+			if (r)
+				break;
+			r = delivery_db_claim(w->db, w->owner,
+			    d->cfg->delivery_lease, busy, nbusy,
+			    w->conn_domain[0] ? w->conn_domain : NULL, &b,
+			    &err);
+			if (r < 0) {
+				log_err("event=claim_error error=\"%s\"",
+				    err ? err : "?");
+				xfree(err);
+				err = NULL;
+				break;
+			}
+			if (r == 0)
+				break;
+			if (dest_enter(d, b.domain) < 0) {
+				/* over the per-destination limit: let the
+				 * lease lapse quickly by finishing nothing;
+				 * another worker takes it when free */
+				long freed;
+				(void)delivery_db_release_node(w->db, w->owner,
+				    &freed, NULL);
+				delivery_batch_free(&b);
+				continue;
+			}
+			deliver_batch(w, &b);
+			dest_leave(d, b.domain);
+			delivery_batch_free(&b);
+		}
+		conn_drop(w);
+	}
+	conn_drop(w);
+	db_close(&w->db);
+	dns_resolver_free(&w->dns);
+	return NULL;
+}
+
+static void
+wake_workers(struct dv *d)
+{
+	pthread_mutex_lock(&d->mu);
+	d->generation++;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+int
+delivery_main(const struct sg_config *cfg, const int *fds, size_t nfds)
+{
+	struct dv d;
+	struct tls_client_conf tc;
+	struct worker *ws;
+	pthread_t *th;
+	struct sigaction sa;
+	struct db *listen_db = NULL;
+	char *err = NULL;
+	long freed = 0;
+	unsigned i;
+
+	(void)fds;
+	(void)nfds;
+	memset(&d, 0, sizeof(d));
+	d.cfg = cfg;
+	d.conninfo = config_conninfo(cfg);
+	/* this node's claims: restarting frees them at once */
+	snprintf(d.owner_prefix, sizeof(d.owner_prefix), "%s/%s:%s/",
+	    cfg->hostname, cfg->nlisten ? cfg->listen[0].host : "-",
+	    cfg->nlisten ? cfg->listen[0].port : "-");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = dv_on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&tc, 0, sizeof(tc));
+	tc.min_version = cfg->delivery_tls_min_version;
+	tc.ciphers = cfg->tls_ciphers;
+	tc.ciphersuites = cfg->tls_ciphersuites;
+	tc.ca_file = cfg->delivery_ca_file;
+	d.tls = tls_client_ctx_new(&tc, &err);
+	if (d.tls == NULL)
+		fatal("event=tls_setup_failed error=\"%s\"", err);
+	d.cc.helo_name = cfg->hostname;
+	d.cc.tls_ctx = d.tls;
+	d.cc.tls_min_version = cfg->delivery_tls_min_version;
+	d.cc.t.connect = cfg->connect_timeout;
+	d.cc.t.greeting = cfg->helo_timeout;
+	d.cc.t.ehlo = cfg->helo_timeout;
+	d.cc.t.starttls = cfg->helo_timeout;
+	d.cc.t.mail = cfg->mail_timeout;
+	d.cc.t.rcpt = cfg->mail_timeout;
+	d.cc.t.data_init = cfg->data_init_timeout;
+	d.cc.t.data_block = cfg->data_xfer_timeout;
+	d.cc.t.data_done = cfg->data_done_timeout;
+	d.cc.t.quit = 30;
+	if (privdrop(cfg->run_user, &err) < 0)
+		fatal("event=privdrop_failed error=\"%s\"", err);
+
+	listen_db = db_open(d.conninfo, &err);
+	if (listen_db == NULL)
+		fatal("event=db_unavailable error=\"%s\"", err);
+	if (delivery_db_release_node(listen_db, d.owner_prefix, &freed,
+	    &err) < 0)
+		fatal("event=release_failed error=\"%s\"", err);
+	pthread_mutex_init(&d.mu, NULL);
+	pthread_cond_init(&d.cv, NULL);
+	ws = xcalloc(cfg->delivery_workers, sizeof(*ws));
+	th = xcalloc(cfg->delivery_workers, sizeof(*th));
+	for (i = 0; i < cfg->delivery_workers; i++) {
+		ws[i].d = &d;
+		ws[i].idx = (int)i;
+		snprintf(ws[i].owner, sizeof(ws[i].owner), "%s%ld.%u",
+		    d.owner_prefix, (long)getpid(), i);
+		if (pthread_create(&th[i], NULL, worker_main, &ws[i]) != 0)
+			fatal("event=thread_failed");
+	}
+	log_info("event=delivery_ready workers=%u freed_leases=%ld node=%s",
+	    cfg->delivery_workers, freed, d.owner_prefix);
+
+	while (!dv_stop) {
+		PGresult *res;
+		PGnotify *n;
+		struct pollfd pfd;
+		double due = -1;
+		int timeout_ms, got = 0;
+		int64_t last_wake = 0;
+
+		/* (re)subscribe; a reconnect loses LISTEN */
+		res = db_exec(listen_db, "LISTEN sealgate_queue", 0, NULL,
+		    NULL, &err);
+		if (res == NULL) {
+			log_err("event=listen_failed error=\"%s\"", err);
+			xfree(err);
+			err = NULL;
+			sleep(1);
+			continue;
+		}
+		PQclear(res);
+		wake_workers(&d);
+		for (;;) {
+			if (dv_stop)
+				break;
+			if (delivery_db_next_due(listen_db, &due, &err) < 0) {
+				log_err("event=db_error error=\"%s\"", err);
+				xfree(err);
+				err = NULL;
+				break;
+			}
+			timeout_ms = due < 0 ? DELIVERY_IDLE_WAKE * 1000 :
+			    (int)(due * 1000) + 10;
+			if (timeout_ms > DELIVERY_IDLE_WAKE * 1000)
+				timeout_ms = DELIVERY_IDLE_WAKE * 1000;
+			{
+				int64_t since = mono_ms() - last_wake;
+				if (since < 1000 && timeout_ms < 1000 - since)
+					timeout_ms = (int)(1000 - since);
+			}
+			pfd.fd = PQsocket(db_conn(listen_db));
+			pfd.events = POLLIN;
+			if (pfd.fd < 0)
+				break;
+			/* wake at least once a second to notice SIGTERM */
+			if (poll(&pfd, 1, timeout_ms > 1000 ? 1000 :
+			    timeout_ms) < 0 && errno != EINTR)
+				break;
+			if (pfd.revents & POLLIN) {
+				if (PQconsumeInput(db_conn(listen_db)) != 1)
+					break;	/* connection lost: re-LISTEN */
+				while ((n = PQnotifies(db_conn(listen_db))) !=
+				    NULL) {
+					got = 1;
+					PQfreemem(n);
+				}
+			}
+			/*
+			 * Due work wakes the workers at most once a second:
+			 * if they are all busy, the due row stays due and
+			 * asking again sooner would only spin.
+			 */
+			if (got || (due >= 0 && timeout_ms <= 1000 &&
+			    mono_ms() - last_wake >= 1000)) {
+				wake_workers(&d);
+				last_wake = mono_ms();
+				got = 0;
+			}
+		}
+	}
+	log_info("event=delivery_stopping");
+	pthread_mutex_lock(&d.mu);
+	d.stop = 1;
+	pthread_cond_broadcast(&d.cv);
+	pthread_mutex_unlock(&d.mu);
+	for (i = 0; i < cfg->delivery_workers; i++)
+		pthread_join(th[i], NULL);
+	db_close(&listen_db);
+	SSL_CTX_free(d.tls);
+	xfree(ws);
+	xfree(th);
+	xfree(d.conninfo);
+	log_info("event=delivery_stopped");
+	return 0;
+}
