@@ -8,7 +8,28 @@
 #ifndef SEALGATE_CLI_H
 #define SEALGATE_CLI_H
 
+#include <stddef.h>
+
 struct sg_config;
+struct db;
+struct buf;
+
+#define CLI_OUT_MAX		(512u * 1024 * 1024)	/* one --json document */
+#define CLI_ESC_MAX		(200 * 4 + 8)	/* cli_esc() output */
+#define EXIT_USAGE		2
+
+/* Shared by the subcommands (cli_db.c). */
+/* cli_err - "sealgate CMD: message" on stderr */
+void cli_err(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* cli_esc - printable, truncated form of untrusted text ("-" for NULL) */
+const char *cli_esc(char *out, size_t outsz, const char *s);
+/* cli_db_open - connect with the configured conninfo; NULL + message */
+struct db *cli_db_open(const struct sg_config *cfg, const char *cmd);
+/* cli_write_out - all of p to stdout; 0 / -1 */
+int cli_write_out(const char *p, size_t n);
+/* cli_emit_json - print the document b and a newline, free b; status */
+int cli_emit_json(const char *cmd, struct buf *b, int ok);
 
 /* migrate: apply the embedded schema migrations. */
 int cli_migrate(const struct sg_config *cfg, int argc, char **argv);
@@ -21,5 +42,9 @@ int cli_queue(const struct sg_config *cfg, int argc, char **argv);
  * admin user delete NAME
  * admin user list [--json] */
 int cli_admin(const struct sg_config *cfg, int argc, char **argv);
+
+/* log --message ID | --recipient ADDR [--json] [--limit N]:
+ * the delivery attempts, how each hop was protected */
+int cli_log(const struct sg_config *cfg, int argc, char **argv);
 
 #endif

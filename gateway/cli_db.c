@@ -28,18 +28,10 @@
 #include "lib/sg_limits.h"
 #include "lib/xalloc.h"
 
-#define CLI_OUT_MAX		(512u * 1024 * 1024)	/* one --json document */
 #define CLI_PASSWORD_MAX	1024
-#define CLI_ESC_MAX		(SG_LOG_VALUE_MAX * 4 + 8)
-
-#define EXIT_USAGE	2
-
-static void
-cli_err(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* cli_err - "sealgate CMD: message" on stderr */
-static void
+void
 cli_err(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -51,9 +43,9 @@ cli_err(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* esc - printable form of untrusted text for a terminal (truncated) */
-static const char *
-esc(char *out, size_t outsz, const char *s)
+/* cli_esc - printable form of untrusted text for a terminal (truncated) */
+const char *
+cli_esc(char *out, size_t outsz, const char *s)
 {
 	if (s == NULL)
 		return "-";
@@ -61,7 +53,7 @@ esc(char *out, size_t outsz, const char *s)
 }
 
 /* cli_db_open - connect with the configured conninfo */
-static struct db *
+struct db *
 cli_db_open(const struct sg_config *cfg, const char *cmd)
 {
 	struct db *db;
@@ -86,9 +78,9 @@ cli_db_open(const struct sg_config *cfg, const char *cmd)
 	return db;
 }
 
-/* write_out - the whole buffer to stdout; 0 / -1 */
-static int
-write_out(const char *p, size_t n)
+/* cli_write_out - the whole buffer to stdout; 0 / -1 */
+int
+cli_write_out(const char *p, size_t n)
 {
 	if (n > 0 && fwrite(p, 1, n, stdout) != n)
 		return -1;
@@ -97,16 +89,16 @@ write_out(const char *p, size_t n)
 	return 0;
 }
 
-/* emit_json - print the document and a newline; exit status */
-static int
-emit_json(const char *cmd, struct buf *b, int ok)
+/* cli_emit_json - print the document and a newline; exit status */
+int
+cli_emit_json(const char *cmd, struct buf *b, int ok)
 {
 	int st = 0;
 
 	if (!ok || buf_append_char(b, '\n') < 0) {
 		cli_err(cmd, "output too large");
 		st = 1;
-	} else if (write_out(b->data, b->len) < 0) {
+	} else if (cli_write_out(b->data, b->len) < 0) {
 		cli_err(cmd, "write: %s", strerror(errno));
 		st = 1;
 	}
@@ -255,7 +247,7 @@ queue_list_json(const struct queue_msg_info *list, size_t n)
 		ok &= buf_append_char(&b, '}') == 0;
 	}
 	ok &= buf_printf(&b, "],\"count\":%zu}", n) == 0;
-	return emit_json("queue", &b, ok);
+	return cli_emit_json("queue", &b, ok);
 }
 
 static int
@@ -280,10 +272,10 @@ queue_list_text(const struct queue_msg_info *list, size_t n)
 		    "<%s>\n", mi->id, mi->received_at,
 		    (unsigned long long)mi->size, mi->nrcpt,
 		    mi->tls_protocol != NULL ? mi->tls_protocol : "none",
-		    buf_cstr(&st), esc(e1, sizeof(e1), mi->mail_from)) == 0;
+		    buf_cstr(&st), cli_esc(e1, sizeof(e1), mi->mail_from)) == 0;
 		buf_free(&st);
 	}
-	if (!ok || write_out(b.data, b.len) < 0) {
+	if (!ok || cli_write_out(b.data, b.len) < 0) {
 		cli_err("queue", "cannot write the list");
 		buf_free(&b);
 		return 1;
@@ -364,7 +356,7 @@ queue_show_raw(struct db *db, const char *id)
 		cli_err("queue", "no message with id \"%s\"", id);
 		return 1;
 	}
-	r = write_out(data, len);
+	r = cli_write_out(data, len);
 	xfree(data);
 	if (r < 0) {
 		cli_err("queue", "write: %s", strerror(errno));
@@ -398,7 +390,7 @@ queue_show_json(const struct queue_msg_info *mi)
 		ok &= buf_append_char(&b, '}') == 0;
 	}
 	ok &= buf_append_str(&b, "]}") == 0;
-	return emit_json("queue", &b, ok);
+	return cli_emit_json("queue", &b, ok);
 }
 
 static int
@@ -419,21 +411,21 @@ queue_show_text(const struct queue_msg_info *mi)
 	    "body type:    %s\n"
 	    "requiretls:   %s\n"
 	    "size:         %llu bytes\n",
-	    mi->id, mi->received_at, esc(e1, sizeof(e1), mi->mail_from),
-	    esc(e2, sizeof(e2), mi->mail_params),
+	    mi->id, mi->received_at, cli_esc(e1, sizeof(e1), mi->mail_from),
+	    cli_esc(e2, sizeof(e2), mi->mail_params),
 	    mi->body_type != NULL ? mi->body_type : "-",
 	    mi->requiretls ? "yes" : "no",
 	    (unsigned long long)mi->size) == 0;
 	ok &= buf_printf(&b, "client:       %s",
-	    esc(e1, sizeof(e1), mi->client_addr)) == 0;
+	    cli_esc(e1, sizeof(e1), mi->client_addr)) == 0;
 	ok &= buf_printf(&b, " helo=%s\n",
-	    esc(e1, sizeof(e1), mi->client_helo)) == 0;
+	    cli_esc(e1, sizeof(e1), mi->client_helo)) == 0;
 	ok &= buf_printf(&b, "auth user:    %s\n",
-	    esc(e1, sizeof(e1), mi->auth_user)) == 0;
+	    cli_esc(e1, sizeof(e1), mi->auth_user)) == 0;
 	if (mi->tls_protocol != NULL)
 		ok &= buf_printf(&b, "inbound TLS:  %s %s (%d bits)\n",
-		    esc(e1, sizeof(e1), mi->tls_protocol),
-		    esc(e2, sizeof(e2), mi->tls_cipher), mi->tls_bits) == 0;
+		    cli_esc(e1, sizeof(e1), mi->tls_protocol),
+		    cli_esc(e2, sizeof(e2), mi->tls_cipher), mi->tls_bits) == 0;
 	else
 		ok &= buf_append_str(&b, "inbound TLS:  none (plaintext)\n")
 		    == 0;
@@ -446,7 +438,7 @@ queue_show_text(const struct queue_msg_info *mi)
 		    (strcmp(r->state, "queued") == 0 ||
 		    strcmp(r->state, "deferred") == 0);
 		ok &= buf_printf(&b, "  <%s>  %s  attempts=%d",
-		    esc(e1, sizeof(e1), r->rcpt),
+		    cli_esc(e1, sizeof(e1), r->rcpt),
 		    r->state != NULL ? r->state : "-", r->attempts) == 0;
 		if (pending && r->next_attempt_at != NULL)
 			ok &= buf_printf(&b, "  next=%s", r->next_attempt_at)
@@ -454,9 +446,9 @@ queue_show_text(const struct queue_msg_info *mi)
 		ok &= buf_append_char(&b, '\n') == 0;
 		if (r->last_reply != NULL)
 			ok &= buf_printf(&b, "      last reply: %s\n",
-			    esc(e1, sizeof(e1), r->last_reply)) == 0;
+			    cli_esc(e1, sizeof(e1), r->last_reply)) == 0;
 	}
-	if (!ok || write_out(b.data, b.len) < 0) {
+	if (!ok || cli_write_out(b.data, b.len) < 0) {
 		cli_err("queue", "cannot write the message");
 		buf_free(&b);
 		return 1;
@@ -516,7 +508,7 @@ queue_show(const struct sg_config *cfg, int argc, char **argv)
 	if (r == 0) {
 		char e[CLI_ESC_MAX];
 		cli_err("queue", "no message with id \"%s\"",
-		    esc(e, sizeof(e), id));
+		    cli_esc(e, sizeof(e), id));
 		return 1;
 	}
 	r = json ? queue_show_json(mi) : queue_show_text(mi);
@@ -725,7 +717,7 @@ user_list(struct db *db, int json)
 		}
 		ok &= buf_printf(&b, "],\"count\":%zu}", n) == 0;
 		user_db_list_free(&list, n);
-		return emit_json("admin", &b, ok);
+		return cli_emit_json("admin", &b, ok);
 	}
 	if (n == 0)
 		ok &= buf_append_str(&b, "no users\n") == 0;
@@ -735,12 +727,12 @@ user_list(struct db *db, int json)
 	for (size_t i = 0; i < n; i++) {
 		char e[CLI_ESC_MAX];
 		ok &= buf_printf(&b, "%-32s  %-20s  %-20s  %s\n",
-		    esc(e, sizeof(e), list[i].name), list[i].created_at,
+		    cli_esc(e, sizeof(e), list[i].name), list[i].created_at,
 		    list[i].updated_at, list[i].disabled ? "disabled" :
 		    "enabled") == 0;
 	}
 	user_db_list_free(&list, n);
-	if (!ok || write_out(b.data, b.len) < 0) {
+	if (!ok || cli_write_out(b.data, b.len) < 0) {
 		cli_err("admin", "cannot write the list");
 		buf_free(&b);
 		return 1;

@@ -17,14 +17,24 @@
 #define DNS_NAME_MAX 255
 #define DNS_MX_HOSTS_MAX 32		/* more MX records are ignored */
 #define DNS_ADDRS_MAX 16		/* per host */
+#define DNS_TIMEOUT_DEFAULT_MS 10000	/* dns_conf.timeout_ms == 0 */
+#define DNS_TIMEOUT_MAX_MS 120000	/* larger values are cut to this */
 
 struct dns_conf {
 	const char *const *forwarders;	/* "127.0.0.1", "127.0.0.1@5353";
 					 * none: /etc/resolv.conf */
 	size_t nforwarders;
 	const char *trust_anchor_file;	/* DNSSEC root/zone anchor, or NULL */
-	unsigned timeout_ms;		/* per lookup, bounded; 0 = 10000 */
+	unsigned timeout_ms;		/* per dns_lookup_mx()/_host() call,
+					 * all its queries together; 0 =
+					 * DNS_TIMEOUT_DEFAULT_MS */
 	int ipv6;			/* also look up and return AAAA */
+	const char *const *allow_zones;	/* special-use zones libunbound
+					 * answers NXDOMAIN itself (RFC 6761:
+					 * "test", "invalid", "onion", ...)
+					 * to resolve through the forwarders
+					 * anyway; tests use { "test" } */
+	size_t nallow_zones;
 };
 
 enum dns_status {
@@ -62,7 +72,8 @@ struct dns_mx_result {
 
 struct dns_resolver;
 
-/* New resolver or NULL with *err_out (xfree()). */
+/* New resolver or NULL with *err_out (xfree()). Reads the trust anchor
+ * file now, so a bad one fails here and not at the first lookup. */
 struct dns_resolver *dns_resolver_new(const struct dns_conf *c,
     char **err_out);
 void dns_resolver_free(struct dns_resolver **rp);
@@ -70,10 +81,16 @@ void dns_resolver_free(struct dns_resolver **rp);
 /*
  * dns_lookup_mx - resolve DOMAIN for mail delivery into *out (always
  * filled; free with dns_mx_result_free()). Returns out->status.
+ * DNS_OK: at least one host has an address; hosts without one stay in
+ * the list with their own status. A domain that is not a valid host
+ * name gives DNS_NXDOMAIN. MX targets that are IP literals or not valid
+ * host names are skipped; if none is left: DNS_NO_ADDRESS.
  */
 enum dns_status dns_lookup_mx(struct dns_resolver *r, const char *domain,
     struct dns_mx_result *out);
-/* dns_lookup_host - A/AAAA of one host (static routes), as one MX host */
+/* dns_lookup_host - A/AAAA of one host (static routes), as one MX host
+ * with preference 0; an IP literal ("192.0.2.1", "2001:db8::1", also in
+ * brackets, "[IPv6:2001:db8::1]") is returned as is without DNS. */
 enum dns_status dns_lookup_host(struct dns_resolver *r, const char *host,
     struct dns_mx_result *out);
 void dns_mx_result_free(struct dns_mx_result *res);
@@ -88,9 +105,15 @@ void dns_mx_result_free(struct dns_mx_result *res);
  */
 int dns_mx_rdata_parse(const unsigned char *rd, size_t len,
     unsigned *pref_out, char name_out[DNS_NAME_MAX + 1]);
-/* dns_mx_order - sort by preference; shuffle runs of equal preference
- * with rnd (returns a random number; deterministic in tests). */
+/* dns_mx_order - sort by preference (stable); shuffle runs of equal
+ * preference with rnd (returns a random number; deterministic in tests;
+ * NULL: the system's random numbers, getrandom(2)). */
 void dns_mx_order(struct dns_mx_host *h, size_t n,
     unsigned (*rnd)(void *), void *arg);
+/* dns_hostname_valid - 1 if NAME (no trailing dot) is a host name as
+ * RFC 5321 4.1.2 "Domain" has it (letters, digits, inner hyphens; labels
+ * 1-63, at most 253 characters) and not an IP address (the last label is
+ * not all digits), else 0 */
+int dns_hostname_valid(const char *name);
 
 #endif

@@ -36,6 +36,8 @@ usage(FILE *f)
 	    "  check-config        validate the configuration file\n"
 	    "  queue               list and show queued messages\n"
 	    "  admin               manage SMTP AUTH users\n"
+	    "  log                 delivery attempts: how each hop was "
+	    "protected\n"
 	    "  version             print the version\n"
 	    "\n"
 	    "Run `sealgate COMMAND --help` for a command's options.\n");
@@ -146,6 +148,7 @@ main(int argc, char **argv)
 			{ "migrate", cli_migrate },
 			{ "queue", cli_queue },
 			{ "admin", cli_admin },
+			{ "log", cli_log },
 		};
 		size_t k;
 
