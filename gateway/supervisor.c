@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 
 #include "db.h"
+#include "delivery.h"
 #include "ingress.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -130,6 +131,7 @@ supervisor_serve(const struct sg_config *cfg)
 {
 	struct role roles[] = {
 		{ "ingress", ingress_main, 0, 0, 0, 1, 0 },
+		{ "delivery", delivery_main, 0, 0, 0, 1, 0 },
 	};
 	size_t nroles = sizeof(roles) / sizeof(roles[0]), i;
 	int *fds = xcalloc(cfg->nlisten, sizeof(int));

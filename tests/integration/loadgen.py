@@ -3,15 +3,18 @@
 
 usage:
   loadgen.py send HOST PORT --out FILE --tag TAG [--count M] [--conns N]
-             [--pause SECS] [--rcpts R] [--deadline SECS]
-      N connections send M messages in all (message k on connection k % N),
-      each with a unique "X-Loadgen-Key: TAG-k" header (also in Message-ID
-      and Subject). Like an MTA, a message is sent again until it gets a
-      250: connection errors, 421 and other 4xx make the connection
-      reconnect and retry. Writes FILE (JSON): per message its key, the
+             [--pause SECS] [--duration SECS] [--rcpts R] [--deadline SECS]
+      N connections send M messages in all (message k on connection k % N;
+      with --duration, each connection starts new messages until SECS are
+      over, as fast as it can with --pause between them), each with a
+      unique "X-Loadgen-Key: TAG-..." header (also in Message-ID and
+      Subject), to R recipients (default 2). Like an MTA, a message is
+      sent again until it gets a 250: connection errors, 421 and other
+      4xx make the connection reconnect and retry. Writes FILE (JSON): per message its key, the
       queue id of its 250, how many attempts ended after the final "."
       with no reply at all ("unanswered": a 250 that may have been lost),
       how many got a 4xx after the ".", and a count of every error seen.
+      --deadline (default 120 s): give up retrying after this long.
 
   loadgen.py verify RESULTS DBDUMP
       DBDUMP: lines "QUEUE_ID KEY NRCPT" for every messages row sent by
@@ -110,13 +113,32 @@ class Smtp:
 
 
 def cmd_send(a):
-    msgs = [{"key": "%s-%06d" % (a.tag, k), "id": None, "attempts": 0,
-             "unanswered": 0, "tempfail_after_data": 0, "rejected": None}
-            for k in range(a.count)]
+    msgs = []
     rcpts = ["r%d@example.com" % i for i in range(1, a.rcpts + 1)]
     errors = collections.Counter()
     lock = threading.Lock()
-    deadline = time.monotonic() + a.deadline
+    t0 = time.monotonic()
+    deadline = t0 + a.deadline
+    stop_new = t0 + a.duration if a.duration else None
+
+    def new_msg(key):
+        m = {"key": key, "id": None, "attempts": 0, "unanswered": 0,
+             "tempfail_after_data": 0, "rejected": None}
+        with lock:
+            msgs.append(m)
+        return m
+
+    def work_of(w):
+        """connection w's messages: every conns-th of count, or new ones
+        until --duration is over"""
+        if stop_new is None:
+            for k in range(w, a.count, a.conns):
+                yield new_msg("%s-%06d" % (a.tag, k))
+            return
+        k = 0
+        while time.monotonic() < stop_new:
+            yield new_msg("%s-%03d-%06d" % (a.tag, w, k))
+            k += 1
 
     def err(kind):
         with lock:
@@ -124,7 +146,7 @@ def cmd_send(a):
 
     def worker(w):
         s = None
-        for m in msgs[w::a.conns]:
+        for m in work_of(w):
             data = message(a.tag, m["key"], rcpts)
             while m["id"] is None and m["rejected"] is None:
                 if time.monotonic() > deadline:
@@ -180,7 +202,6 @@ def cmd_send(a):
                 pass
             s.close()
 
-    t0 = time.monotonic()
     threads = [threading.Thread(target=worker, args=(w,))
                for w in range(a.conns)]
     for t in threads:
@@ -224,7 +245,7 @@ def cmd_verify(a):
     for key in by_key:
         if key not in keys:
             bad.append("rows %s hold unknown key %r" % (by_key[key], key))
-    acked = dups = dup_msgs = unanswered = lost_stored = 0
+    acked = dups = dup_msgs = unanswered = 0
     for m in res["messages"]:
         unanswered += m["unanswered"]
         stored = by_key.get(m["key"], [])
@@ -251,7 +272,6 @@ def cmd_verify(a):
                        "were lost: acked %s" % (m["key"], len(stored),
                                                 ",".join(stored),
                                                 m["unanswered"], m["id"]))
-        lost_stored += min(extra, m["unanswered"])
     print("verify: sent %d messages in %d attempts; acked %d; rows found "
           "%d; extra rows (duplicates) %d in %d messages; attempts whose "
           "250 was lost %d; rows with a bad key %d" % (
@@ -348,6 +368,7 @@ def main():
     p.add_argument("--count", type=int, default=500)
     p.add_argument("--conns", type=int, default=20)
     p.add_argument("--pause", type=float, default=0.0)
+    p.add_argument("--duration", type=float, default=0.0)
     p.add_argument("--rcpts", type=int, default=2)
     p.add_argument("--deadline", type=float, default=120)
     p = sub.add_parser("verify")
