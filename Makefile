@@ -69,7 +69,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsg.a
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: $(BUILD)/sealgate $(BUILD)/tests/test_queue_db
+integration: $(BUILD)/sealgate $(BUILD)/tests/test_queue_db \
+	    $(BUILD)/tests/test_dns
 	@BUILD=$(BUILD) ./tests/integration/db_restart.sh
 	@BUILD=$(BUILD) ./tests/integration/run-all.sh
 

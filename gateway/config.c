@@ -244,6 +244,10 @@ static const struct cfg_key cfg_keys[] = {
 	{ .name = "dns_trust_anchor_file", .type = CFG_PATH,
 	  .flags = CFG_F_OPTIONAL, .off = OFF(dns_trust_anchor_file),
 	  .help = "DNSSEC trust anchor file for validation" },
+	{ .name = "dns_allow_zones", .type = CFG_WORDS, .flags = CFG_F_EMPTY_OK,
+	  .off = OFF(dns_allow_zones), .off_n = OFF(ndns_allow_zones),
+	  .def = "", .check = check_domain_item,
+	  .help = "special-use zones to resolve anyway (RFC 6761), e.g. test" },
 	{ .name = "delivery_lease", .type = CFG_DURATION,
 	  .off = OFF(delivery_lease), .def = "600s", .min = 5, .max = 86400,
 	  .help = "a claim on a recipient expires after this" },
@@ -1736,6 +1740,7 @@ config_free(struct sg_config **cfgp)
 	xfree(cfg->smart_host);
 	words_free(cfg->dns_forwarders, cfg->ndns_forwarders);
 	xfree(cfg->dns_trust_anchor_file);
+	words_free(cfg->dns_allow_zones, cfg->ndns_allow_zones);
 	xfree(cfg);
 	*cfgp = NULL;
 }

@@ -86,6 +86,8 @@ struct sg_config {
 	char **dns_forwarders;		/* dns_forwarders: resolv.conf */
 	size_t ndns_forwarders;
 	char *dns_trust_anchor_file;	/* dns_trust_anchor_file: unset */
+	char **dns_allow_zones;		/* dns_allow_zones: none */
+	size_t ndns_allow_zones;
 	unsigned delivery_lease;	/* delivery_lease: 10m */
 	unsigned retry_min;		/* delivery_retry_min: 5m */
 	unsigned retry_max;		/* delivery_retry_max: 1h */

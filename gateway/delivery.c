@@ -645,6 +645,8 @@ worker_main(void *arg)
 	dc.forwarders = (const char *const *)d->cfg->dns_forwarders;
 	dc.nforwarders = d->cfg->ndns_forwarders;
 	dc.trust_anchor_file = d->cfg->dns_trust_anchor_file;
+	dc.allow_zones = (const char *const *)d->cfg->dns_allow_zones;
+	dc.nallow_zones = d->cfg->ndns_allow_zones;
 	dc.ipv6 = 1;
 	w->dns = dns_resolver_new(&dc, &err);
 	if (w->dns == NULL)

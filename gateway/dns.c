@@ -142,12 +142,15 @@ struct dns_resolver *
 dns_resolver_new(const struct dns_conf *c, char **err_out)
 {
 	struct dns_resolver *r;
+	static const struct dns_conf defaults;
 	char zone[DNS_NAME_MAX + 32];
 	size_t i;
 	int e;
 
 	if (err_out != NULL)
 		*err_out = NULL;
+	if (c == NULL)
+		c = &defaults;
 	r = xcalloc(1, sizeof(*r));
 	r->timeout_ms = c->timeout_ms == 0 ? DNS_TIMEOUT_DEFAULT_MS :
 	    c->timeout_ms;
@@ -169,6 +172,11 @@ dns_resolver_new(const struct dns_conf *c, char **err_out)
 		dns_err(err_out, "ub_ctx_async: %s", ub_strerror(e));
 		goto fail;
 	}
+	/*
+	 * Library module: libunbound's own messages (its log is one per
+	 * process) go nowhere; the reasons come back as error codes.
+	 */
+	ub_ctx_debugout(r->ctx, NULL);
 	/* RFC 8085-sized EDNS buffer (DNS flag day 2020): no fragments */
 	e = ub_ctx_set_option(r->ctx, "edns-buffer-size:", "1232");
 	if (e != 0) {
@@ -178,8 +186,9 @@ dns_resolver_new(const struct dns_conf *c, char **err_out)
 	for (i = 0; i < c->nallow_zones; i++) {
 		if (c->allow_zones[i] == NULL ||
 		    !dns_zone_valid(c->allow_zones[i], zone, sizeof(zone))) {
-			dns_err(err_out, "bad zone name in allow_zones: \"%.100s\"",
-			    c->allow_zones[i] ? c->allow_zones[i] : "(null)");
+			dns_err(err_out, "bad zone name in allow_zones: "
+			    "\"%.100s\"", c->allow_zones[i] ?
+			    c->allow_zones[i] : "(null)");
 			goto fail;
 		}
 		e = ub_ctx_set_option(r->ctx, "local-zone:", zone);
@@ -841,8 +850,8 @@ dns_mx_hosts(const struct ub_result *res, struct dns_mx_result *out,
 		if (!dns_hostname_valid(name)) {
 			refused++;
 			if (first_bad[0] == '\0')
-				snprintf(first_bad, badlen, "MX target \"%.*s\" "
-				    "is not a host name", 100, name);
+				snprintf(first_bad, badlen, "MX target "
+				    "\"%.100s\" is not a host name", name);
 			continue;
 		}
 		dns_host_keep(out->hosts, &out->nhosts, name, pref);
@@ -930,21 +939,23 @@ dns_literal(const char *host, struct dns_mx_result *out)
 	size_t n = strlen(host);
 	struct dns_mx_host *h;
 	unsigned char addr[16];
-	int family;
+	int family, v6tag = 0;
 
 	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
 		p = host + 1;
 		n -= 2;
-		if (n > 5 && strncasecmp(p, "IPv6:", 5) == 0) {
+		/* RFC 5321 4.1.3: "[IPv6:" holds an IPv6 address only */
+		if (n >= 5 && strncasecmp(p, "IPv6:", 5) == 0) {
 			p += 5;
 			n -= 5;
+			v6tag = 1;
 		}
 	}
 	if (n == 0 || n >= sizeof(text))
 		return 0;
 	memcpy(text, p, n);
 	text[n] = '\0';
-	if (inet_pton(AF_INET, text, addr) == 1)
+	if (!v6tag && inet_pton(AF_INET, text, addr) == 1)
 		family = AF_INET;
 	else if (inet_pton(AF_INET6, text, addr) == 1)
 		family = AF_INET6;

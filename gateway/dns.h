@@ -72,8 +72,9 @@ struct dns_mx_result {
 
 struct dns_resolver;
 
-/* New resolver or NULL with *err_out (xfree()). Reads the trust anchor
- * file now, so a bad one fails here and not at the first lookup. */
+/* New resolver or NULL with *err_out (xfree()); c NULL: all defaults.
+ * Reads the trust anchor file now, so a bad one fails here and not at
+ * the first lookup. Silences libunbound's own log (process-wide). */
 struct dns_resolver *dns_resolver_new(const struct dns_conf *c,
     char **err_out);
 void dns_resolver_free(struct dns_resolver **rp);
@@ -89,8 +90,9 @@ void dns_resolver_free(struct dns_resolver **rp);
 enum dns_status dns_lookup_mx(struct dns_resolver *r, const char *domain,
     struct dns_mx_result *out);
 /* dns_lookup_host - A/AAAA of one host (static routes), as one MX host
- * with preference 0; an IP literal ("192.0.2.1", "2001:db8::1", also in
- * brackets, "[IPv6:2001:db8::1]") is returned as is without DNS. */
+ * with preference 0 (out->secure: its address answers validated); an IP
+ * literal ("192.0.2.1", "2001:db8::1", also in brackets,
+ * "[IPv6:2001:db8::1]") is returned as is without DNS. */
 enum dns_status dns_lookup_host(struct dns_resolver *r, const char *host,
     struct dns_mx_result *out);
 void dns_mx_result_free(struct dns_mx_result *res);

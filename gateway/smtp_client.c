@@ -605,9 +605,12 @@ do_starttls(struct smtp_conn *c, const struct smtp_client_conf *conf,
 	if (!(c->ext & EXT_STARTTLS)) {
 		if (c->level == TLS_LEVEL_MAY)
 			return 0;
-		/* a downgrade, or a server without TLS: THE RULE */
-		return tls_fail(c, res, "local: STARTTLS not offered by %s",
+		/* a downgrade, or a server without TLS: THE RULE. The
+		 * stream is sane: QUIT politely on the way out */
+		tls_fail(c, res, "local: STARTTLS not offered by %s",
 		    c->host);
+		c->usable = 1;
+		return -1;
 	}
 	deadline = deadline_in(tmo(c->t.starttls, 300));
 	if (send_cmd(c, "STARTTLS\r\n", 10, tmo(c->t.starttls, 300)) < 0 ||

@@ -7,29 +7,32 @@
 #
 # DIR holds everything it writes: unbound.conf, zones/, keys/, the
 # trust anchor file ta.keys (DS records of the signed zones, for
-# dns_conf.trust_anchor_file), unbound.pid and unbound.log. start
-# returns once the server answers; stop waits until it is gone.
+# dns_conf.trust_anchor_file), the same anchors as trust-anchors.conf for
+# delv -a, unbound.pid and unbound.log. start returns once the server
+# answers (a few tenths of a second); stop waits until it is gone.
 #
 # Zones: tests/dns/zones/ holds one file per zone, NAME.zone for the zone
 # NAME (test.zone is "test."), with the records only, names relative to
-# the zone; SOA, NS and $TTL are added here. A SOURCE (a file NAME.zone
-# or NAME.conf, or a directory of them) adds zones for one test; a file
-# named like a default one replaces it. A zone file with the line
+# the zone; $ORIGIN, $TTL 300, SOA and NS are added here. A SOURCE (a
+# file NAME.zone or NAME.conf, or a directory of them) adds zones for one
+# test; a file named like a default one replaces it. A zone file with
+# the line
 #	; dns-test-server: sign
-# is DNSSEC-signed at start (ECDSA P-256, NSEC) and its DS goes into
-# DIR/ta.keys; "; dns-test-server: sign bogus" signs it too, but puts the
-# DS of another key into ta.keys, so every answer from it is bogus.
-# NAME.conf files are unbound "server:" lines (local-zone, local-data...)
-# for behaviour a zone file cannot express.
+# is DNSSEC-signed at start (ECDSA P-256, NSEC, valid for 30 days) and
+# its DS goes into DIR/ta.keys; "; dns-test-server: sign bogus" signs it
+# too but puts the DS of another key into ta.keys, so every answer from
+# it is bogus. NAME.conf files are unbound "server:" lines (local-zone,
+# local-data, ...) for behaviour a zone file cannot express.
+# Names outside .test are REFUSED at once (no recursion to the Internet).
 #
 # Works with and without root: no chroot, no user switch, no remote
 # control; the port must be above 1023 when not root.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd -P)
-UNBOUND=${UNBOUND:-unbound}
-[ -x "$UNBOUND" ] || UNBOUND=$(command -v unbound 2>/dev/null ||
-    echo /usr/sbin/unbound)
+UNBOUND=${UNBOUND:-/usr/sbin/unbound}
+[ -x "$UNBOUND" ] || UNBOUND=$(command -v unbound) ||
+    { echo "dns-test-server: unbound not installed" >&2; exit 1; }
 
 die() {
 	echo "dns-test-server: $*" >&2
@@ -43,16 +46,22 @@ usage() {
 # add_source PATH - copy zone/conf fragments into $DIR/src (later wins)
 add_source() {
 	if [ -d "$1" ]; then
-		for f in "$1"/*.zone "$1"/*.conf; do
-			[ -f "$f" ] && cp "$f" "$DIR/src/"
-		done
-		return 0
+		set -- "$1"/*.zone "$1"/*.conf
+	else
+		case $1 in
+		*.zone|*.conf) [ -f "$1" ] || die "no such file: $1" ;;
+		*) die "not a .zone or .conf file or a directory: $1" ;;
+		esac
 	fi
-	case $1 in
-	*.zone|*.conf) [ -f "$1" ] || die "no such file: $1" ;;
-	*) die "not a .zone or .conf file or a directory: $1" ;;
-	esac
-	cp "$1" "$DIR/src/"
+	# keep the names of files only (an unmatched glob stays literal)
+	for _f in "$@"; do
+		shift
+		if [ -f "$_f" ]; then
+			set -- "$@" "$_f"
+		fi
+	done
+	[ $# -gt 0 ] || return 0
+	cp "$@" "$DIR/src/"
 }
 
 # sign_zone NAME FILE MODE - sign FILE in place; MODE "" or "bogus"
@@ -60,34 +69,21 @@ sign_zone() {
 	mkdir -p "$DIR/keys"
 	(
 		cd "$DIR/keys"
-		key=$(ldns-keygen -a ECDSAP256SHA256 -k "$1") ||
-		    exit 1
+		key=$(ldns-keygen -a ECDSAP256SHA256 -k "$1") || exit 1
+		ds=$key.ds
 		if [ "$3" = bogus ]; then
 			# the anchor is a key the zone is not signed with
 			other=$(ldns-keygen -a ECDSAP256SHA256 -k "$1") ||
 			    exit 1
-			cat "$other.ds"
-		else
-			cat "$key.ds"
-		fi >>"$DIR/ta.keys"
+			ds=$other.ds
+		fi
+		cat "$ds" >>"$DIR/ta.keys"
 		# valid from an hour ago (clock skew) for 30 days
 		now=$(date -u +%s)
 		ldns-signzone -i $((now - 3600)) -e $((now + 30 * 86400)) \
 		    -f "$2.signed" "$2" "$key" || exit 1
 		mv "$2.signed" "$2"
 	) >/dev/null || die "cannot sign zone $1"
-}
-
-# write_zone NAME FRAGMENT OUT - the full zone file for NAME
-write_zone() {
-	origin=$1.
-	[ "$1" = . ] && origin=.
-	{
-		printf '$ORIGIN %s\n$TTL 300\n' "$origin"
-		printf '@\tSOA\tns.test. hostmaster.test. 1 3600 600 86400 300\n'
-		printf '@\tNS\tns.test.\n'
-		cat "$2"
-	} >"$3"
 }
 
 do_start() {
@@ -104,13 +100,21 @@ do_start() {
 		die "already running in $DIR (pid $(cat "$DIR/unbound.pid"))"
 	fi
 	rm -rf "$DIR/src" "$DIR/zones" "$DIR/keys"
-	rm -f "$DIR/ta.keys" "$DIR/unbound.pid" "$DIR/unbound.log"
+	rm -f "$DIR/ta.keys" "$DIR/trust-anchors.conf" "$DIR/unbound.pid" \
+	    "$DIR/unbound.log"
 	mkdir -p "$DIR/src" "$DIR/zones"
 	: >"$DIR/ta.keys"
 
 	add_source "$TOP/tests/dns/zones"
 	for s in "$@"; do
 		add_source "$s"
+	done
+
+	# awk sees no line of an empty file: give each one a comment
+	for f in "$DIR"/src/*.zone; do
+		if [ -f "$f" ] && [ ! -s "$f" ]; then
+			echo "; empty zone" >"$f"
+		fi
 	done
 
 	conf=$DIR/unbound.conf
@@ -136,7 +140,7 @@ server:
 	num-threads: 1
 	so-reuseport: no
 	outgoing-range: 64
-	num-queries-per-thread: 64
+	num-queries-per-thread: 32
 	msg-cache-size: 1m
 	rrset-cache-size: 1m
 	key-cache-size: 1m
@@ -146,51 +150,62 @@ server:
 	module-config: "iterator"
 	# "test." is a blocked special-use zone by default (RFC 6761); let
 	# the auth-zones below answer it, and refuse everything else at
-	# once instead of trying the real root servers
+	# once instead of asking the real root servers
 	local-zone: "test." transparent
 	local-zone: "." refuse
 EOF
 		for f in "$DIR"/src/*.conf; do
 			[ -f "$f" ] || continue
-			printf '\t# from %s\n' "$(basename "$f")"
+			printf '\t# from %s\n' "${f##*/}"
 			sed 's/^[ \t]*//; s/^/\t/' "$f"
 		done
-		echo
-		echo "remote-control:"
-		echo "	control-enable: no"
+		printf '\nremote-control:\n\tcontrol-enable: no\n'
 	} >"$conf"
 
-	for f in "$DIR"/src/*.zone; do
-		[ -f "$f" ] || continue
-		name=$(basename "$f" .zone)
-		out=$DIR/zones/$name.zone
-		write_zone "$name" "$f" "$out"
-		mode=$(sed -n 's/^;[ \t]*dns-test-server:[ \t]*sign[ \t]*\([a-z]*\).*/+\1/p' \
-		    "$f" | head -1)
+	# one awk for all zones: the full zone file, its auth-zone clause,
+	# and a "NAME FILE MODE" line on stdout for each zone to sign
+	signs=$(awk -v dir="$DIR" -v conf="$conf" '
+	function start(f) {
+		name = f
+		sub(/.*\//, "", name)
+		sub(/\.zone$/, "", name)
+		if (out != "")
+			close(out)
+		out = dir "/zones/" name ".zone"
+		printf "$ORIGIN %s.\n$TTL 300\n", name > out
+		printf "@\tSOA\tns.test. hostmaster.test. 1 3600 600 86400 300\n" > out
+		printf "@\tNS\tns.test.\n" > out
+		printf "\nauth-zone:\n\tname: \"%s.\"\n\tzonefile: \"%s\"\n", name, out >> conf
+		printf "\tfor-downstream: yes\n\tfor-upstream: yes\n" >> conf
+		printf "\tfallback-enabled: no\n" >> conf
+	}
+	FNR == 1 { start(FILENAME) }
+	{ print > out }
+	/^;[ \t]*dns-test-server:[ \t]*sign/ {
+		mode = $0
+		sub(/.*dns-test-server:[ \t]*sign[ \t]*/, "", mode)
+		sub(/[ \t].*/, "", mode)
+		print name, out, (mode == "" ? "-" : mode)
+	}' "$DIR"/src/*.zone)
+	printf '%s\n' "$signs" | while read -r name out mode; do
+		[ -n "$name" ] || continue
 		case $mode in
-		'') ;;
-		+) sign_zone "$name" "$out" "" ;;
-		+bogus) sign_zone "$name" "$out" bogus ;;
-		*) die "$name.zone: unknown sign mode ${mode#+}" ;;
+		-) sign_zone "$name" "$out" "" ;;
+		bogus) sign_zone "$name" "$out" bogus ;;
+		*) die "$name.zone: unknown sign mode $mode" ;;
 		esac
-		cat >>"$conf" <<EOF
-
-auth-zone:
-	name: "$name."
-	zonefile: "$out"
-	for-downstream: yes
-	for-upstream: yes
-	fallback-enabled: no
-EOF
 	done
 
-	if command -v unbound-checkconf >/dev/null 2>&1; then
-		unbound-checkconf "$conf" >"$DIR/checkconf.out" 2>&1 ||
-		    { cat "$DIR/checkconf.out" >&2; die "bad config $conf"; }
+	# the anchors again in BIND syntax, for an independent check with
+	# delv -a DIR/trust-anchors.conf +root=ZONE
+	awk '$3 == "DS" { printf "trust-anchors { \"%s\" static-ds %s %s %s \"%s\"; };\n",
+	    $1, $4, $5, $6, $7 }' "$DIR/ta.keys" >"$DIR/trust-anchors.conf"
+
+	if ! "$UNBOUND" -c "$conf" >"$DIR/unbound.out" 2>&1; then
+		cat "$DIR/unbound.out" >&2
+		unbound-checkconf "$conf" >&2 2>&1 || true
+		die "unbound did not start ($conf)"
 	fi
-	"$UNBOUND" -c "$conf" >"$DIR/unbound.out" 2>&1 ||
-	    { cat "$DIR/unbound.out" "$DIR/unbound.log" >&2 2>/dev/null;
-	    die "unbound did not start"; }
 
 	# ready when the pid file is there and the server answers over UDP
 	i=0
@@ -207,7 +222,7 @@ EOF
 		fi
 		sleep 0.05
 	done
-	echo "dns-test-server: listening on 127.0.0.1@$PORT, pid $(cat "$DIR/unbound.pid"), trust anchors $DIR/ta.keys"
+	echo "dns-test-server: 127.0.0.1@$PORT pid $(cat "$DIR/unbound.pid") trust anchors $DIR/ta.keys"
 }
 
 do_stop() {

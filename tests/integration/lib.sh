@@ -97,9 +97,21 @@ gw_stop() {	# NAME
 	wait "$pid" 2>/dev/null || true
 }
 
-# role_pid NAME ROLE - pid of a role process under NAME's supervisor
+# role_pid NAME [ROLE] - pid of NAME's live ROLE process (default ingress):
+# the newest event=role_started for ROLE in NAME's log, if that process is
+# a child of NAME's supervisor and not a zombie; empty otherwise
 role_pid() {
-	pgrep -P "$(gw_pid "$1")" | head -1
+	_rp_pid=$(sed -n "s/.* event=role_started role=${2:-ingress} pid=\([0-9]*\).*/\1/p" \
+	    "$SG_TMP/$SG_TEST.$1.log" 2>/dev/null | tail -1)
+	[ -n "$_rp_pid" ] || return 0
+	_rp_sup=$(gw_pid "$1")
+	_rp_st=$(ps -o ppid=,stat= -p "$_rp_pid" 2>/dev/null || true)
+	case "$_rp_st" in
+	*Z*) ;;
+	*)
+		set -- $_rp_st
+		[ "${1:-}" != "$_rp_sup" ] || echo "$_rp_pid" ;;
+	esac
 }
 
 # gw_log NAME - the path of gateway NAME's log (supervisor and roles)

@@ -4,9 +4,11 @@
 #
 # Two loads at once: smtp-source (1000 messages, 100 sessions, one message
 # a second per session: about 10 s; it gives up on a lost connection, so
-# it is started again for whatever is not queued yet) and loadgen.py (1000
-# messages on 20 connections, each with a unique X-Loadgen-Key header, the
-# queue id of every 250 recorded, retried until acknowledged). After 1 s
+# it is started again for whatever is not queued yet) and loadgen.py (20
+# connections sending as fast as they can for 4 s, so that commits are in
+# flight when the kill comes; each message has a unique X-Loadgen-Key
+# header, the queue id of its 250 is recorded, and it is retried until
+# acknowledged). After 1 s
 # the ingress role gets SIGKILL. Then:
 #   - the supervisor logs event=role_died and starts a new role (new pid)
 #     that accepts new connections;
@@ -20,7 +22,6 @@ P=$SG_PORT_BASE
 TAG=crash$$
 SRC=src-$TAG@source.test
 N_SRC=1000
-N_GEN=1000
 
 gw_config gw $P <<EOF
 smtp_max_sessions_per_client = 1000
@@ -50,10 +51,10 @@ old=$(role_pid gw)
 src_pid=$!
 bg_track $src_pid
 
-# load 2: loadgen, 20 connections, 0.1 s between messages (about 5 s)
+# load 2: loadgen, 20 connections, new messages for 4 s
 python3 "$SG_TOP/tests/integration/loadgen.py" send 127.0.0.1 $P \
-    --out "$T/loadgen.json" --tag "$TAG" --count $N_GEN --conns 20 \
-    --pause 0.1 --rcpts 2 --deadline 240 >"$T/loadgen.out" 2>&1 &
+    --out "$T/loadgen.json" --tag "$TAG" --conns 20 --duration 4 \
+    --rcpts 2 --deadline 120 >"$T/loadgen.out" 2>&1 &
 gen_pid=$!
 bg_track $gen_pid
 
