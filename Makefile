@@ -66,11 +66,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsg.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsg.a $(LIBS) -lcmocka
 
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsg.a $(LIBS)
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 integration: $(BUILD)/sealgate $(BUILD)/tests/test_queue_db \
-	    $(BUILD)/tests/test_dns
+	    $(BUILD)/tests/test_dns $(BUILD)/tools/smtpc_send
 	@BUILD=$(BUILD) ./tests/integration/db_restart.sh
 	@BUILD=$(BUILD) ./tests/integration/run-all.sh
 

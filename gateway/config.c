@@ -102,6 +102,7 @@ static const char *const tls_level_names[] = { "none", "may", "encrypt",
     "verify", NULL };
 
 static int check_domain_item(struct cfg_loader *, const char *);
+static int check_role_item(struct cfg_loader *, const char *);
 static int check_route_item(struct cfg_loader *, const char *);
 static int check_nexthop(struct cfg_loader *, const char *);
 static int check_forwarder_item(struct cfg_loader *, const char *);
@@ -204,6 +205,12 @@ static const struct cfg_key cfg_keys[] = {
 	{ .name = "smtp_hard_error_limit", .type = CFG_UINT,
 	  .off = OFF(hard_error_limit), .def = "10", .min = 1, .max = 1000,
 	  .help = "bad commands before 421 and disconnect" },
+
+	/* roles */
+	{ .name = "roles", .type = CFG_WORDS, .off = OFF(roles),
+	  .off_n = OFF(nroles), .def = "ingress delivery",
+	  .check = check_role_item,
+	  .help = "roles this node runs: ingress, delivery" },
 
 	/* delivery */
 	{ .name = "delivery_workers", .type = CFG_UINT,
@@ -1067,6 +1074,32 @@ check_domain_item(struct cfg_loader *ld, const char *v)
 	return 0;
 }
 
+static const char *const role_names[] = { "ingress", "delivery", NULL };
+
+static int
+check_role_item(struct cfg_loader *ld, const char *v)
+{
+	char e[CFG_ESC_MAX];
+	size_t i;
+
+	for (i = 0; role_names[i] != NULL; i++)
+		if (strcmp(v, role_names[i]) == 0)
+			return 0;
+	return cfg_why(ld, "'%s' is not a role (ingress, delivery)",
+	    cfg_esc(e, sizeof(e), v));
+}
+
+int
+config_has_role(const struct sg_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nroles; i++)
+		if (strcmp(cfg->roles[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* check_nexthop - "host:port" or "[address]:port" */
 static int
 check_nexthop(struct cfg_loader *ld, const char *v)
@@ -1734,6 +1767,7 @@ config_free(struct sg_config **cfgp)
 	xfree(cfg->tls_ciphers);
 	xfree(cfg->tls_ciphersuites);
 	xfree(cfg->relay_networks);
+	words_free(cfg->roles, cfg->nroles);
 	words_free(cfg->forced_tls_domains, cfg->nforced_tls_domains);
 	xfree(cfg->delivery_ca_file);
 	words_free(cfg->routes, cfg->nroutes);

@@ -71,6 +71,10 @@ struct sg_config {
 	enum eightbit_hdr_policy eightbit_headers; /* smtp_8bit_headers: accept|reject */
 	unsigned db_workers;		/* ingress_db_workers: 4 */
 
+	/* roles this node runs */
+	char **roles;			/* roles: ingress delivery */
+	size_t nroles;
+
 	/* delivery */
 	unsigned delivery_workers;	/* delivery_workers: 10 */
 	unsigned delivery_per_destination; /* delivery_per_destination: 4 */
@@ -123,6 +127,9 @@ struct sg_config *config_defaults(void);
 char *config_conninfo(const struct sg_config *cfg);
 
 void config_free(struct sg_config **cfgp);
+
+/* 1 if the configuration enables role name ("ingress", "delivery"). */
+int config_has_role(const struct sg_config *cfg, const char *name);
 
 /*
  * config_key_info - the i-th key of the key table (0-based): its name, its

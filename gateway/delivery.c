@@ -555,8 +555,8 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 		st = smtp_conn_send(w->conn, &msg, &res);
 		xfree(rc);
 		for (i = 0; i < b->nrcpt; i++) {
-			if (st == SMTPC_OK || (rr[i].code != 0 &&
-			    st != SMTPC_TEMPFAIL))
+			/* a recipient's own answer decides for it */
+			if (rr[i].code != 0)
 				classify(&o[i], rr[i].code, rr[i].reply, "5.0.0");
 			else if (st == SMTPC_REQUIRETLS_FAIL)
 				classify(&o[i], 550, "550 5.7.30 REQUIRETLS "

@@ -61,7 +61,9 @@ load_or_die(const char *path)
 	struct sg_config *cfg = config_load(path, &err);
 
 	if (cfg == NULL) {
-		fprintf(stderr, "sealgate: %s\n", err);
+		/* "FILE:LINE: reason", nothing before it: editors and
+		 * scripts jump to the line */
+		fprintf(stderr, "%s\n", err);
 		xfree(err);
 		exit(1);
 	}

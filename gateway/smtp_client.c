@@ -1065,8 +1065,9 @@ mail_line(const struct smtp_conn *c, const struct smtp_client_msg *msg,
 	return r;
 }
 
-enum smtpc_status
-smtp_conn_send(struct smtp_conn *c, const struct smtp_client_msg *msg,
+/* send_txn - the transaction behind smtp_conn_send() */
+static enum smtpc_status
+send_txn(struct smtp_conn *c, const struct smtp_client_msg *msg,
     struct smtpc_result *res)
 {
 	const struct smtp_reply *r;
@@ -1253,6 +1254,31 @@ smtp_conn_send(struct smtp_conn *c, const struct smtp_client_msg *msg,
 		c->usable = 0;
 	else
 		(void)do_rset(c, res, 0);
+	return res->status;
+}
+
+enum smtpc_status
+smtp_conn_send(struct smtp_conn *c, const struct smtp_client_msg *msg,
+    struct smtpc_result *res)
+{
+	size_t i;
+
+	(void)send_txn(c, msg, res);
+	/*
+	 * A 2xx per recipient means the message was accepted for it. When
+	 * the transaction failed after RCPT (lost connection, timeout, 421)
+	 * a recipient's "250" to RCPT is no final word: 0, so the caller
+	 * goes by res->status for it.
+	 */
+	if (res->status != SMTPC_OK) {
+		for (i = 0; i < msg->nrcpt; i++) {
+			if (res->rcpt[i].code >= 200 &&
+			    res->rcpt[i].code < 300) {
+				res->rcpt[i].code = 0;
+				res->rcpt[i].reply[0] = '\0';
+			}
+		}
+	}
 	return res->status;
 }
 

@@ -67,9 +67,18 @@ enum smtpc_status {
 	SMTPC_REQUIRETLS_FAIL,	/* message needs REQUIRETLS, peer lacks it */
 };
 
+/*
+ * Per recipient, after smtp_conn_send(), whatever the status:
+ *   2xx   the message was accepted for this recipient (final reply)
+ *   4xx   this recipient's own temporary answer (RCPT, or DATA/final
+ *         reply when it had been accepted): defer it
+ *   5xx   this recipient's own permanent answer: bounce it
+ *   0     no answer of its own (not tried, MAIL refused, connection lost
+ *         or timed out mid-transaction): res->status/res->code decide.
+ * Status OK with some 4xx/5xx recipients is a partial delivery.
+ */
 struct smtpc_rcpt_result {
-	int code;			/* RCPT reply, or the DATA reply for
-					 * accepted recipients; 0 = not tried */
+	int code;			/* see above */
 	char reply[256];		/* "550 5.1.1 text" (truncated) */
 };
 
@@ -97,18 +106,32 @@ struct smtp_conn;
  * smtp_conn_open - connect to sa (port set), read the greeting, EHLO
  * (falling back to HELO only at TLS_LEVEL_NONE/MAY), STARTTLS according
  * to level (SNI = mx_host), EHLO again. NULL on failure with res filled
- * (status TEMPFAIL, PERMFAIL for a 5xx greeting, TLS_FAIL).
- * At TLS_LEVEL_MAY a failed handshake is reported as TLS_FAIL too: the
- * caller reconnects at TLS_LEVEL_NONE.
+ * (status TEMPFAIL, PERMFAIL for a 5xx greeting or HELO, TLS_FAIL).
+ * At TLS_LEVEL_MAY a failed handshake (or injection, or a session below
+ * the floor or under 128 bits) is reported as TLS_FAIL too: the caller
+ * reconnects at TLS_LEVEL_NONE. At MAY a STARTTLS answered with 4xx/5xx
+ * (not 421) goes on in plaintext on the same connection, as Postfix does.
+ * At ENCRYPT/VERIFY an EHLO answered with 5xx is TLS_FAIL (no STARTTLS
+ * without EHLO). On success res holds the connection's facts (tls,
+ * protocol, cipher, bits, verified, subject, session_reused) and
+ * status OK; smtp_conn_send() copies them into every result.
+ * res->reply of a local failure starts with "local: ", and res->code is
+ * 0 then (except the SIZE refusal: 552).
  */
 struct smtp_conn *smtp_conn_open(const struct smtp_client_conf *c,
     const char *mx_host, const struct sockaddr *sa, socklen_t salen,
     enum tls_level level, struct smtpc_result *res);
 
-/* smtp_conn_send - one transaction (MAIL, RCPTs pipelined when offered,
- * DATA with dot-stuffing). res->rcpt must have msg->nrcpt entries.
- * Returns res->status. After TEMPFAIL from a network error the
- * connection is dead (smtp_conn_usable() == 0). */
+/* smtp_conn_send - one transaction (RSET first when the connection
+ * carried one before; MAIL, RCPTs pipelined with DATA when offered, else
+ * lock-step; DATA with dot-stuffing). res->rcpt must have msg->nrcpt
+ * entries. Returns res->status. Before MAIL, without sending anything:
+ * REQUIRETLS_FAIL (msg->requiretls and not TLS, not verified (RFC 8689
+ * 4.2.1) or not offered), PERMFAIL 552 (over the peer's SIZE), PERMFAIL
+ * (no recipients, an address with a control character). After TEMPFAIL
+ * from a network or protocol error, or any 421, the connection is dead
+ * (smtp_conn_usable() == 0); after other 4xx/5xx it may carry the next
+ * message. */
 enum smtpc_status smtp_conn_send(struct smtp_conn *conn,
     const struct smtp_client_msg *msg, struct smtpc_result *res);
 int smtp_conn_usable(const struct smtp_conn *conn);

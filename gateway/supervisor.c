@@ -41,6 +41,7 @@ struct role {
 	time_t restart_at;
 	unsigned backoff;
 	unsigned restarts;
+	int disabled;		/* not in `roles` */
 };
 
 static int
@@ -130,8 +131,8 @@ int
 supervisor_serve(const struct sg_config *cfg)
 {
 	struct role roles[] = {
-		{ "ingress", ingress_main, 0, 0, 0, 1, 0 },
-		{ "delivery", delivery_main, 0, 0, 0, 1, 0 },
+		{ "ingress", ingress_main, 0, 0, 0, 1, 0, 0 },
+		{ "delivery", delivery_main, 0, 0, 0, 1, 0, 0 },
 	};
 	size_t nroles = sizeof(roles) / sizeof(roles[0]), i;
 	int *fds = xcalloc(cfg->nlisten, sizeof(int));
@@ -141,7 +142,8 @@ supervisor_serve(const struct sg_config *cfg)
 	char *err = NULL;
 
 	log_init("master", cfg->log_level);
-	for (i = 0; i < cfg->nlisten; i++) {
+	/* a delivery-only node listens on nothing */
+	for (i = 0; i < cfg->nlisten && config_has_role(cfg, "ingress"); i++) {
 		fds[i] = bind_one(&cfg->listen[i], &err);
 		if (fds[i] < 0)
 			fatal("event=bind_failed error=\"%s\"", err);
@@ -159,9 +161,14 @@ supervisor_serve(const struct sg_config *cfg)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	for (i = 0; i < nroles; i++)
+	for (i = 0; i < nroles; i++) {
+		if (!config_has_role(cfg, roles[i].name)) {
+			roles[i].disabled = 1;
+			continue;
+		}
 		role_start(&roles[i], cfg, fds, cfg->nlisten);
-	for (i = 0; i < cfg->nlisten; i++)
+	}
+	for (i = 0; i < cfg->nlisten && config_has_role(cfg, "ingress"); i++)
 		log_info("event=ready smtp=%s:%s", cfg->listen[i].host,
 		    cfg->listen[i].port);
 
@@ -206,6 +213,8 @@ supervisor_serve(const struct sg_config *cfg)
 			}
 		}
 		for (i = 0; i < nroles; i++) {
+			if (roles[i].disabled)
+				continue;
 			if (roles[i].pid > 0) {
 				alive++;
 				continue;

@@ -30,6 +30,11 @@ cond = threading.Condition()
 
 
 class Sink(socketserver.StreamRequestHandler):
+    # each reply goes out at once, as a real server's would: with Nagle,
+    # the second of two pipelined replies waits for the client's delayed
+    # ACK (40 ms) and that would be all this measured
+    disable_nagle_algorithm = True
+
     def reply(self, s):
         self.wfile.write(s.encode() + b"\r\n")
         self.wfile.flush()

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """load.py - one throughput run for scripts/bench.sh.
 
-usage: load.py --maillog FILE --n N [--timeout S] [--cpu NAME=PID,PID ...]
-               -- smtp-source ARGS...
+usage: load.py --maillog FILE --n N [--arrival REGEX] [--timeout S]
+               [--cpu NAME=PID,PID ...] -- smtp-source ARGS...
 
 Starts the load command (smtp-source) and times the run from its start
-until the sink's Postfix has logged N more "status=sent" deliveries in
-FILE (the sink discards every message it accepts, so one such line is one
-message received). Prints one line of key=value:
+until the sink's Postfix has logged N more lines matching REGEX in FILE:
+one per message the sink accepted (default " status=sent ", the sink's
+discard(8) delivery; bench.sh's proxy sink logs "proxy-accept:
+END-OF-MESSAGE: 250" instead). Prints one line of key=value:
 
   elapsed      seconds from start until the N-th delivery at the sink
   rate         N / elapsed (messages per second, end to end)
@@ -19,12 +20,18 @@ message received). Prints one line of key=value:
   cpu_NAME     CPU milliseconds per message used by the process trees
                rooted at the given pids (user+system, reaped children
                included), e.g. the relay under test and its database
+  cpu_load     the same for the load generator (smtp-source)
   busy         the whole machine's CPU use during the run, in percent
                of all cores
+  other        of that, the share of processes outside the --cpu trees,
+               smtp-source and this script (another job on the machine
+               makes the figures low; --quiet-wait S first waits up to S
+               seconds for the machine to be idle)
 """
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -83,7 +90,6 @@ def machine_ticks():
     return sum(v[:8]), idle
 
 
-SENT = re.compile(rb" status=sent ")
 CONNECT = re.compile(rb"\]: connect from ")
 TLS = re.compile(rb"\]: (?:Anonymous|Untrusted|Trusted|Verified) TLS "
                  rb"connection established from ")
@@ -93,18 +99,31 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--maillog", required=True)
     ap.add_argument("--n", type=int, required=True)
+    ap.add_argument("--arrival", default=" status=sent ")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--cpu", action="append", default=[])
+    ap.add_argument("--quiet-wait", type=float, default=0)
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
+    sent = re.compile(a.arrival.encode())
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
     groups = []
     for g in a.cpu:
         name, pids = g.split("=", 1)
         groups.append((name, [int(p) for p in pids.split(",") if p]))
 
+    waited = 0.0
+    while waited < a.quiet_wait:
+        m0 = machine_ticks()
+        time.sleep(0.5)
+        m1 = machine_ticks()
+        if 1 - (m1[1] - m0[1]) / max(1, m1[0] - m0[0]) < 0.10:
+            break
+        waited += 0.5
+
     log = open(a.maillog, "rb")
     log.seek(0, os.SEEK_END)
+    self0 = sum(os.times()[:2])
     cpu0 = [tree_ticks(p) for _, p in groups]
     m0 = machine_ticks()
     t0 = time.monotonic()
@@ -119,7 +138,7 @@ def main():
             data = tail + chunk
             cut = data.rfind(b"\n") + 1
             lines, tail = data[:cut], data[cut:]
-            got += len(SENT.findall(lines))
+            got += len(sent.findall(lines))
             conns += len(CONNECT.findall(lines))
             tls += len(TLS.findall(lines))
         now = time.monotonic()
@@ -133,6 +152,7 @@ def main():
         time.sleep(0.005)
     m1 = machine_ticks()
     cpu1 = [tree_ticks(p) for _, p in groups]
+    self1 = sum(os.times()[:2])
     if src_elapsed is None:
         try:
             src.wait(timeout=max(1.0, a.timeout - (time.monotonic() - t0)))
@@ -145,17 +165,25 @@ def main():
     rest = tail + log.read()
     conns += len(CONNECT.findall(rest))
     tls += len(TLS.findall(rest))
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_ms = (ru.ru_utime + ru.ru_stime) * 1000.0
     elapsed = (t_end if t_end is not None else time.monotonic()) - t0
-    busy = 100.0 * (1 - (m1[1] - m0[1]) / max(1, m1[0] - m0[0]))
+    total = max(1, m1[0] - m0[0])
+    busy = 100.0 * (1 - (m1[1] - m0[1]) / total)
+    ours = sum(c1 - c0 for c0, c1 in zip(cpu0, cpu1)) + \
+        (load_ms / 1000.0 + self1 - self0) * TICK
+    other = max(0.0, busy - 100.0 * ours / total)
     out = ["elapsed=%.3f" % elapsed,
            "rate=%.1f" % (got / elapsed if t_end is not None else 0.0),
            "src_elapsed=%.3f" % src_elapsed,
            "src_rc=%d" % src.returncode,
            "got=%d" % got, "conns=%d" % conns, "tls_conns=%d" % tls,
-           "busy=%.0f" % busy]
+           "busy=%.0f" % busy, "other=%.0f" % other,
+           "waited=%.1f" % waited]
     for (name, _), c0, c1 in zip(groups, cpu0, cpu1):
         out.append("cpu_%s=%.2f" % (name, (c1 - c0) * 1000.0 / TICK /
                                     max(1, got)))
+    out.append("cpu_load=%.2f" % (load_ms / max(1, got)))
     print(" ".join(out))
     return 0 if t_end is not None else 1
 

@@ -70,6 +70,10 @@ def main():
         table.append(("  CPU per message, relay+db (ms)", "%.2f" % cs,
                       "%.2f" % cp, "%.2fx" % (cs / cp if cp else 0), "-",
                       "info"))
+        ss = (med(sg, "cpu_sink") or 0) + (med(sg, "cpu_load") or 0)
+        ps = (med(pf, "cpu_sink") or 0) + (med(pf, "cpu_load") or 0)
+        table.append(("  CPU per message, sink+smtp-source (ms)",
+                      "%.2f" % ss, "%.2f" % ps, "-", "-", "info"))
         s, p = med(sg, "src_elapsed"), med(pf, "src_elapsed")
         n = med(sg, "got")
         table.append(("  ingress only: all 250s (msg/s)", "%.0f" % (n / s),
@@ -85,6 +89,13 @@ def main():
         print(fmt % t)
     print()
     print("targets missed: %d" % fails)
+    for case in order:
+        for who in ("sealgate", "postfix"):
+            for i, run in enumerate(rows[case][who]):
+                if float(run.get("other", 0)) >= 10:
+                    print("WARNING: %s %s run %d: other jobs took %s%% of "
+                          "the machine; its figure is low" %
+                          (case, who, i + 1, run["other"]))
     return 0
 
 

@@ -56,6 +56,8 @@ gw_config() {
 		echo "smtp_tls_key_file = $SG_TMP/key.pem"
 		echo "relay_networks = 127.0.0.0/8"
 		echo "log_level = info"
+		# mail stays queued unless a test delivers (roles = ingress delivery)
+		echo "roles = ingress"
 		cat
 	} > "$conf.tmp"
 	# later keys override earlier ones (the config refuses duplicates)

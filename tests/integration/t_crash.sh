@@ -8,8 +8,7 @@
 # connections sending as fast as they can for 4 s, so that commits are in
 # flight when the kill comes; each message has a unique X-Loadgen-Key
 # header, the queue id of its 250 is recorded, and it is retried until
-# acknowledged). After 1 s
-# the ingress role gets SIGKILL. Then:
+# acknowledged). After 1 s the ingress role gets SIGKILL. Then:
 #   - the supervisor logs event=role_died and starts a new role (new pid)
 #     that accepts new connections;
 #   - every queue id loadgen got a 250 for is in the queue exactly once and

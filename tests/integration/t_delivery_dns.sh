@@ -25,6 +25,7 @@ PY
 }
 wait_port_on 127.0.0.21 $SINK || fail "sink did not start"
 gw_config gw $P <<CONF
+roles = ingress delivery
 dns_forwarders = $SG_DNS
 dns_allow_zones = test
 delivery_port = $SINK

@@ -16,6 +16,7 @@ for n in a b; do
 	port=$PA
 	[ $n = b ] && port=$PB
 	gw_config $n $port <<CONF
+roles = ingress delivery
 routes = nodes.test=[127.0.0.1]:$SINK
 delivery_workers = 4
 delivery_retry_min = 1s

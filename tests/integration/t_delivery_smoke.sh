@@ -10,6 +10,7 @@ smtp-sink -u postfix -d "$T/sink/%M." 127.0.0.1:$SINK 50 &
 bg_track $!
 wait_port $SINK
 gw_config gw $P <<CONF
+roles = ingress delivery
 routes = sink.test=[127.0.0.1]:$SINK
 delivery_retry_min = 1s
 CONF

@@ -146,7 +146,7 @@ recv_stop() {
 }
 
 # send NAME LEVEL [smtpc_send options] - to $PORT (default $RP) as $HOST
-# (default mx.test); output in
+# (default mx.test), first recipient $TO (default b@rcpt.test); output in
 # $T/NAME.out, exit code in $RC, seconds taken in $SECS
 send() {
 	_name=$1 _level=$2
@@ -154,7 +154,7 @@ send() {
 	_t0=$(date +%s)
 	RC=0
 	"$SMTPC" --host "${HOST:-mx.test}" --addr 127.0.0.1 --port "${PORT:-$RP}" \
-	    --level "$_level" --from a@sender.test --to b@rcpt.test \
+	    --level "$_level" --from a@sender.test --to "${TO:-b@rcpt.test}" \
 	    --data "$MSG" --timeout 10 "$@" >"$T/$_name.out" \
 	    2>"$T/$_name.stderr" || RC=$?
 	SECS=$(($(date +%s) - _t0))
@@ -384,6 +384,8 @@ for st in greeting ehlo dataend; do
 	ok "$n: gave up after $SECS s"
 done
 assert_eq "$(field stall_dataend data_sent)" 1 "stall after the dot: data was sent"
+assert_eq "$(field stall_dataend rcpt.0.code)" 0 \
+    "stall after the dot: RCPT's 250 is no final word (code 0)"
 
 # --- malformed and oversized replies
 for bad in ehlo:syntax ehlo:toolong ehlo:toomany ehlo:huge ehlo:codechange \
@@ -395,6 +397,32 @@ for bad in ehlo:syntax ehlo:toolong ehlo:toomany ehlo:huge ehlo:codechange \
 	expect $n TEMPFAIL
 	assert_contains "$(field $n reply)" "protocol error" "$n: protocol error"
 done
+
+# --- greeting and EHLO
+recv_start greet554 $GOOD --fail greeting:554
+send greet554 may
+recv_stop
+expect greet554 PERMFAIL
+assert_eq "$(field greet554 code)" 554 "greeting 554: PERMFAIL 554"
+recv_start greet421 $GOOD --fail greeting:421
+send greet421 may
+recv_stop
+expect greet421 TEMPFAIL
+recv_start helo $GOOD --fail ehlo:502
+send helo may
+recv_stop
+expect helo OK
+grep -q "PLAIN b'HELO client.test" "$T/helo.log" || fail "helo: no HELO"
+ok "EHLO 502 at may: HELO, delivered in plaintext"
+recv_start helo_enc $GOOD --fail ehlo:502
+send helo_enc encrypt
+recv_stop
+expect helo_enc TLS_FAIL
+nothing_sent helo_enc
+if grep -q "b'HELO" "$T/helo_enc.log"; then
+	fail "helo_enc: HELO fallback at encrypt"
+fi
+ok "EHLO 502 at encrypt: no HELO fallback"
 
 # --- replies
 recv_start t451 $GOOD --fail dataend:451:1
@@ -430,6 +458,38 @@ expect mixed OK
 assert_eq "$(field mixed rcpt.0.code)" 250 "mixed: accepted recipient 250"
 assert_eq "$(field mixed rcpt.1.code)" 451 "mixed: deferred recipient 451"
 assert_eq "$(field mixed rcpt.2.code)" 550 "mixed: refused recipient 550"
+
+for pl in "" --no-pipelining; do
+	n=noacc${pl:+_lockstep}
+	recv_start $n $GOOD $pl
+	TO=later@rcpt.test send $n verify --ca "$C/ca.pem" --to reject@rcpt.test
+	recv_stop
+	expect $n TEMPFAIL
+	assert_eq "$(field $n code)" 451 "$n: the 4xx decides"
+	assert_eq "$(field $n rcpt.0.code)" 451 "$n: deferred recipient 451"
+	assert_eq "$(field $n rcpt.1.code)" 550 "$n: refused recipient 550"
+	grep -q "TLS b'RSET" "$T/$n.log" || fail "$n: no RSET"
+	ok "$n: RSET after no recipient was accepted"
+	nothing_sent_body=$(grep -c 'secret-body' "$T/$n.log" || true)
+	assert_eq "$nothing_sent_body" 0 "$n: no message data sent"
+
+	n=mail550${pl:+_lockstep}
+	recv_start $n $GOOD $pl --fail mail:550:1
+	send $n verify --ca "$C/ca.pem" --count 2
+	recv_stop
+	assert_eq "$(field $n status 1)" PERMFAIL "$n: MAIL 550: PERMFAIL"
+	assert_eq "$(field $n code 1)" 550 "$n: code 550"
+	assert_eq "$(field $n rcpt.0.code 1)" 0 "$n: recipient not tried"
+	assert_eq "$(field $n status 2)" OK "$n: next message on the same connection OK"
+	assert_eq "$(grep -c 'EVENT connect' "$T/$n.log")" 1 "$n: one connection"
+
+	n=data554${pl:+_lockstep}
+	recv_start $n $GOOD $pl --fail data:554
+	send $n verify --ca "$C/ca.pem"
+	recv_stop
+	expect $n PERMFAIL
+	assert_eq "$(field $n rcpt.0.code)" 554 "$n: accepted recipient gets DATA's 554"
+done
 
 recv_start size $GOOD --size 50
 send size verify --ca "$C/ca.pem"

@@ -212,6 +212,9 @@ main(int argc, char **argv)
 	ctx = tls_client_ctx_new(&tc, &err);
 	if (ctx == NULL) {
 		fprintf(stderr, "smtpc_send: TLS context: %s\n", err);
+		xfree(err);
+		buf_free(&body);
+		freeaddrinfo(ai);
 		return 2;
 	}
 	cc.helo_name = helo;

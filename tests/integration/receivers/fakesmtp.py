@@ -31,7 +31,9 @@ Modes (combine freely):
   --bad STAGE:KIND     answer STAGE with a broken reply, then only read:
                        syntax, toolong, toomany, huge, codechange, nul
   --fail STAGE:CODE[:N] answer STAGE (mail, rcpt, data, dataend) with
-                       CODE for the first N transactions (default: all)
+                       CODE for the first N transactions (default: all);
+                       greeting and ehlo (EHLO only, HELO is accepted)
+                       count connections instead
   --ready FILE         written once listening
 """
 import argparse
@@ -280,6 +282,10 @@ class Conn:
         self.srv.log(self.n, "EVENT connect")
         try:
             self.stall("greeting")
+            code = self.srv.failing("greeting", self.n)
+            if code is not None:
+                self.send(b"%d fake.test no service for you\r\n" % code)
+                self.sink()
             self.reply("greeting", b"220 fake.test ESMTP fakesmtp\r\n")
             mail = False
             rcpts = 0
@@ -292,7 +298,10 @@ class Conn:
                     self.stall("ehlo")
                     self.helo = True
                     mail, rcpts, env = False, 0, []
-                    if verb == b"EHLO":
+                    code = self.srv.failing("ehlo", self.n)
+                    if verb == b"EHLO" and code is not None:
+                        self.send(b"%d 5.5.1 EHLO not here\r\n" % code)
+                    elif verb == b"EHLO":
                         self.reply("ehlo", self.ehlo_reply(line[5:]))
                     else:
                         self.reply("ehlo", b"250 fake.test\r\n")
