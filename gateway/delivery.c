@@ -598,8 +598,7 @@ record:
 		a.message_id = b->message_id;
 		a.recipient_id = b->rcpts[i].id;
 		a.rcpt = b->rcpts[i].rcpt;
-		a.method = res.tls ? (plan.level >= TLS_LEVEL_ENCRYPT ? "tls" :
-		    "plain") : "plain";
+		a.method = plan.method;
 		a.tls_level = tls_level_name(plan.level);
 		a.reason = plan.reason;
 		a.mx_host = res.mx_host[0] ? res.mx_host : NULL;

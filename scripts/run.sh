@@ -13,6 +13,9 @@ CONF=$VAR/sealgate.conf
 BIN=$TOP/build/sealgate
 SMTP_PORT=${SEALGATE_SMTP_PORT:-2525}
 PG_PORT=${SEALGATE_PG_PORT:-5439}
+TLS_RCV_PORT=${SEALGATE_DEMO_TLS_PORT:-2526}
+PLAIN_RCV_PORT=${SEALGATE_DEMO_PLAIN_PORT:-2527}
+MAILDIR=$VAR/demo-mail
 
 mkdir -p "$VAR"
 VAR=$(cd "$VAR" && pwd -P)
@@ -25,15 +28,23 @@ else
 	RUN_USER=$(id -un)
 fi
 
-if [ ! -f "$CONF" ]; then
+DEMO_VERSION=2
+if [ -f "$CONF" ] && ! grep -q "^# demo-config-version: $DEMO_VERSION" "$CONF"; then
+	mv "$CONF" "$CONF.old"
+	echo "run: the demo config changed; old one kept as $CONF.old"
+fi
+if [ ! -f "$VAR/tls/cert.pem" ]; then
 	mkdir -p "$VAR/tls"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
 	    -nodes -days 825 -subj "/CN=localhost" \
 	    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
 	    -keyout "$VAR/tls/key.pem" -out "$VAR/tls/cert.pem" 2>/dev/null
 	chmod 600 "$VAR/tls/key.pem"
+fi
+if [ ! -f "$CONF" ]; then
 	cat > "$CONF" <<CONFEOF
 # sealgate demo configuration, written by \`make run\`.
+# demo-config-version: $DEMO_VERSION
 # Every key is documented in sealgate.conf.example.
 hostname = localhost
 state_dir = $VAR
@@ -45,6 +56,16 @@ smtp_tls_cert_file = $VAR/tls/cert.pem
 smtp_tls_key_file = $VAR/tls/key.pem
 relay_networks = 127.0.0.0/8, ::1/128
 log_level = info
+
+# Demo domains, served by local receivers (scripts/demo-receiver.py):
+#   tls.demo     a receiver that offers STARTTLS
+#   plain.demo   a receiver without TLS (opportunistic TLS: plaintext)
+#   forced.demo  on the forced-TLS list, but its server (the plain one)
+#                offers no STARTTLS: nothing is sent, the mail is deferred
+routes = tls.demo=[127.0.0.1]:$TLS_RCV_PORT, plain.demo=[127.0.0.1]:$PLAIN_RCV_PORT, forced.demo=[127.0.0.1]:$PLAIN_RCV_PORT
+forced_tls_domains = forced.demo
+delivery_retry_min = 60s
+delivery_retry_max = 600s
 CONFEOF
 	echo "run: wrote demo config $CONF"
 fi
@@ -59,6 +80,9 @@ fi
 
 cleanup() {
 	trap - INT TERM EXIT
+	for p in ${RCV_PIDS:-}; do
+		kill "$p" 2>/dev/null || true
+	done
 	if [ -n "${GW_PID:-}" ] && kill -0 "$GW_PID" 2>/dev/null; then
 		kill -TERM "$GW_PID" 2>/dev/null || true
 		wait "$GW_PID" 2>/dev/null || true
@@ -76,6 +100,16 @@ if [ "$PRIVATE_PG" = 1 ]; then
 fi
 "$BIN" -c "$CONF" migrate
 
+# the demo domains' receiving servers
+RCV_PIDS=""
+python3 "$TOP/scripts/demo-receiver.py" --name tls.demo \
+    --listen 127.0.0.1:$TLS_RCV_PORT --maildir "$MAILDIR/tls.demo" \
+    --tls "$VAR/tls/cert.pem" "$VAR/tls/key.pem" &
+RCV_PIDS="$RCV_PIDS $!"
+python3 "$TOP/scripts/demo-receiver.py" --name plain.demo \
+    --listen 127.0.0.1:$PLAIN_RCV_PORT --maildir "$MAILDIR/plain.demo" &
+RCV_PIDS="$RCV_PIDS $!"
+
 listen=$(sed -n 's/^[[:space:]]*smtp_listen[[:space:]]*=[[:space:]]*\([^ ,#]*\).*/\1/p' "$CONF")
 listen=${listen:-127.0.0.1:$SMTP_PORT}
 cat <<EOF
@@ -84,9 +118,18 @@ cat <<EOF
 
   Send mail to:   smtp://$listen  (STARTTLS offered, self-signed certificate)
       swaks --server $listen --from you@example.org --to someone@example.com
-  Look at the queue:
+  Demo domains (local receivers; delivered mail lands in $MAILDIR/DOMAIN/):
+      swaks --server $listen --from you@example.org --to alice@tls.demo
+          arrives over TLS: $MAILDIR/tls.demo/
+      swaks --server $listen --from you@example.org --to bob@plain.demo
+          arrives in plaintext (no STARTTLS there): $MAILDIR/plain.demo/
+      swaks --server $listen --from you@example.org --to carol@forced.demo
+          forced-TLS domain whose server strips STARTTLS: nothing is sent,
+          the message stays deferred
+  Look at the queue and at how each message was sent:
       $BIN -c $CONF queue list
       $BIN -c $CONF queue show ID
+      $BIN -c $CONF log --message ID
   Config: $CONF
 
 EOF
