@@ -491,7 +491,7 @@ tls_verified_name(enum tls_verified v)
 	case TLS_VERIFIED_NONE:
 		return "none";
 	case TLS_VERIFIED_CA:
-		return "CA";
+		return "ca";
 	case TLS_VERIFIED_FAILED:
 		return "failed";
 	}

@@ -6,7 +6,7 @@
 #   STARTTLS, answers it with 454, breaks the handshake or injects bytes
 #   after "220 Ready" gets TLS_FAIL and not one byte of MAIL/RCPT/DATA or
 #   message (its log records every byte it read, in plaintext or TLS).
-#   verify: a test-CA certificate for mx.test is verified (verified=CA);
+#   verify: a test-CA certificate for mx.test is verified (verified=ca);
 #   expired, wrong-name and self-signed ones, or the CA not given, are
 #   TLS_FAIL with verified=failed. encrypt takes any certificate
 #   (verified=none). may: plaintext to a server without STARTTLS and after
@@ -278,7 +278,7 @@ recv_start verify_good $GOOD
 send verify_good verify --ca "$C/ca.pem"
 recv_stop
 expect verify_good OK
-assert_eq "$(field verify_good verified)" CA "verify, test-CA certificate: verified=CA"
+assert_eq "$(field verify_good verified)" ca "verify, test-CA certificate: verified=ca"
 assert_eq "$(field verify_good peer_cert_subject)" "CN=mx.test" "peer subject recorded"
 assert_eq "$(field verify_good tls_protocol)" TLSv1.3 "TLSv1.3 negotiated"
 [ "$(field verify_good tls_bits)" -ge 128 ] || fail "tls_bits < 128"
@@ -530,7 +530,7 @@ for v in 1.3 1.2; do
 	expect $n OK
 	assert_eq "$(field $n session_reused 1)" 0 "$n: first connection full handshake"
 	assert_eq "$(field $n session_reused 2)" 1 "$n: second connection resumed"
-	assert_eq "$(field $n verified 2)" CA "$n: resumed session still verified=CA"
+	assert_eq "$(field $n verified 2)" ca "$n: resumed session still verified=ca"
 	grep -q 'EVENT tls .*resumed=1' "$T/$n.log" || fail "$n: receiver saw no resumption"
 done
 

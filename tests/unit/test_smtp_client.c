@@ -272,7 +272,7 @@ test_names(void **state)
 	}
 	assert_string_equal(tls_level_name((enum tls_level)42), "unknown");
 	assert_string_equal(tls_verified_name(TLS_VERIFIED_NONE), "none");
-	assert_string_equal(tls_verified_name(TLS_VERIFIED_CA), "CA");
+	assert_string_equal(tls_verified_name(TLS_VERIFIED_CA), "ca");
 	assert_string_equal(tls_verified_name(TLS_VERIFIED_FAILED), "failed");
 	assert_string_equal(smtpc_status_name(SMTPC_OK), "OK");
 	assert_string_equal(smtpc_status_name(SMTPC_TEMPFAIL), "TEMPFAIL");
