@@ -342,6 +342,27 @@ static const struct bad_case bad_cases[] = {
 	  "test.conf:1: smtp_listen: empty value", NULL },
 
 	/* cidr */
+	/* delivery keys */
+	{ "unknown role", "roles = ingress web\n",
+	  "test.conf:1: roles: 'web' is not a role (ingress, delivery)", NULL },
+	{ "bad tls level", "delivery_tls_level = maybe\n",
+	  "test.conf:1: delivery_tls_level: ", NULL },
+	{ "forced domain with space junk", "forced_tls_domains = bank..example\n",
+	  "test.conf:1: forced_tls_domains: 'bank..example' is not a domain", NULL },
+	{ "route without =", "routes = example.com\n",
+	  "test.conf:1: routes: 'example.com' is not domain=host:port", NULL },
+	{ "route without port", "routes = example.com=[127.0.0.1]\n",
+	  "test.conf:1: routes: '[127.0.0.1]' is not host:port", NULL },
+	{ "route bad literal", "routes = a.test=[1.2.3]:25\n",
+	  "test.conf:1: routes: '[1.2.3]:25' is not host:port", NULL },
+	{ "smart host port 0", "smart_host = relay.example:0\n",
+	  "test.conf:1: smart_host: 'relay.example:0' is not host:port", NULL },
+	{ "forwarder not an IP", "dns_forwarders = ns.example\n",
+	  "test.conf:1: dns_forwarders: 'ns.example' is not a DNS server", NULL },
+	{ "forwarder bad port", "dns_forwarders = 127.0.0.1@99999\n",
+	  "test.conf:1: dns_forwarders: '127.0.0.1@99999' is not a DNS", NULL },
+	{ "delivery floor below TLSv1", "delivery_tls_min_version = SSLv3\n",
+	  "test.conf:1: delivery_tls_min_version: ", NULL },
 	{ "cidr prefix too long", "relay_networks = 10.0.0.0/33\n",
 	  "test.conf:1: relay_networks: '10.0.0.0/33' is not an IPv4 or IPv6 "
 	  "network", NULL },
