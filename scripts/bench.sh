@@ -44,7 +44,7 @@
 #   BENCH_MSGS_BIG=1500   messages per 100 KiB run
 #   BENCH_WARMUP=300      warm-up messages before each run
 #   BENCH_SESSIONS=20     smtp-source parallel sessions (-s)
-#   BENCH_ROUNDS=1        runs per case and relay (alternating); the
+#   BENCH_ROUNDS=2        runs per case and relay (alternating); the
 #                         table shows the median
 #   BENCH_LAT_MSGS=500    latency samples (plus 20 warm-up)
 #   BENCH_IDLE_CONNS=1000 idle connections for the memory figure
@@ -74,7 +74,7 @@ N=${BENCH_MSGS:-4000}
 N_BIG=${BENCH_MSGS_BIG:-1500}
 WARM=${BENCH_WARMUP:-300}
 SESS=${BENCH_SESSIONS:-20}
-ROUNDS=${BENCH_ROUNDS:-1}
+ROUNDS=${BENCH_ROUNDS:-2}
 LAT_N=${BENCH_LAT_MSGS:-500}
 IDLE_N=${BENCH_IDLE_CONNS:-1000}
 SG_WORKERS=${BENCH_SG_WORKERS:-20}
@@ -134,7 +134,7 @@ SINK=$SHM/sink
 SG_CONF=$TMP/sealgate.conf
 SG_LOG=$TMP/sealgate.log
 RES=$TMP/results
-mkdir -p "$VAR" "$OUT"
+mkdir -p "$VAR"
 : > "$RES"
 
 SG_PID=""
@@ -166,7 +166,7 @@ cleanup() {
 	if [ "$KEEP" = 1 ]; then
 		say "kept: $TMP (sealgate.log, pf/maillog), $SINK/maillog"
 	else
-		[ $rc = 0 ] || cp "$SG_LOG" "$PF/maillog" "$OUT/" 2>/dev/null
+		[ $rc = 0 ] || { mkdir -p "$OUT"; cp "$SG_LOG" "$PF/maillog" "$OUT/" 2>/dev/null; }
 		rm -rf "$TMP" "$SHM"
 		[ $rc = 0 ] || say "logs copied to $OUT"
 	fi
@@ -366,6 +366,7 @@ PERF_PID=""
 PERF_CASE=""
 _perf_start() {
 	[ "$PERF" = 1 ] || return 0
+	mkdir -p "$OUT"
 	perf record -q -g -F 499 -o "$OUT/perf.$PERF_CASE.data" \
 	    -p "$(sg_roles)" >/dev/null 2>&1 &
 	PERF_PID=$!
