@@ -19,7 +19,7 @@ CFLAGS   ?= $(HARDEN) -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -I. -Igateway -Idb \
 	     -Icrypto -Iescrow-web $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  ?= -pie -Wl,-z,relro,-z,now
-LIBS      = $(PKG_LIBS) -lunbound -lpthread
+LIBS      = $(PKG_LIBS) -lunbound -lcurl -lz -lpthread
 
 # Components: every .c in these folders except the CLI entry point.
 LIB_SRCS     = $(wildcard gateway/lib/*.c)
@@ -99,7 +99,7 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
 fuzz: $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(CORE_SRCS) build-fuzz/gen/migrations.c
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) build-fuzz/gen/migrations.c \
-	    $(PKG_LIBS) -lunbound -lpthread
+	    $(PKG_LIBS) -lunbound -lcurl -lz -lpthread
 build-fuzz/gen/migrations.c: scripts/embed-sql.sh $(MIGRATIONS)
 	@mkdir -p $(dir $@)
 	./scripts/embed-sql.sh $@ $(MIGRATIONS)

@@ -1018,3 +1018,74 @@ dns_mx_result_free(struct dns_mx_result *res)
 	res->hosts = NULL;
 	res->nhosts = 0;
 }
+
+enum dns_status
+dns_lookup_rr(struct dns_resolver *r, const char *name, int rrtype,
+    struct dns_rrset *out)
+{
+	struct dns_query q;
+	struct timespec deadline;
+	char tname[16];
+	size_t i, n;
+
+	memset(out, 0, sizeof(*out));
+	if (!dns_hostname_valid(name) && strncmp(name, "_", 1) != 0) {
+		/* names like _25._tcp.mx or _mta-sts.example are not host
+		 * names; dns_hostname_valid refuses only those with '_' */
+		snprintf(out->why, sizeof(out->why), "invalid name");
+		out->status = DNS_NXDOMAIN;
+		return out->status;
+	}
+	snprintf(tname, sizeof(tname), "TYPE%d", rrtype);
+	dns_deadline(r, &deadline);
+	dns_query_start(r, &q, name, rrtype);
+	dns_wait(r, &q, 1, &deadline);
+	switch (dns_answer_of(r, &q, name, tname, out->why,
+	    sizeof(out->why))) {
+	case DNS_ANS_DATA:
+		out->status = DNS_OK;
+		break;
+	case DNS_ANS_NODATA:
+		out->status = DNS_OK;
+		out->nodata = 1;
+		break;
+	case DNS_ANS_NXDOMAIN:
+		out->status = DNS_NXDOMAIN;
+		break;
+	case DNS_ANS_BOGUS:
+		out->status = DNS_BOGUS;
+		break;
+	default:
+		out->status = DNS_TEMPFAIL;
+		break;
+	}
+	if (q.res != NULL)
+		out->secure = q.res->secure;
+	if (out->status == DNS_OK && !out->nodata) {
+		for (n = 0; q.res->data[n] != NULL && n < DNS_RR_MAX; n++)
+			;
+		out->rdata = xcalloc(n, sizeof(*out->rdata));
+		out->rdlen = xcalloc(n, sizeof(*out->rdlen));
+		for (i = 0; i < n; i++) {
+			size_t l = (size_t)q.res->len[i];
+			out->rdata[i] = xmalloc(l ? l : 1);
+			memcpy(out->rdata[i], q.res->data[i], l);
+			out->rdlen[i] = l;
+		}
+		out->n = n;
+	}
+	dns_query_release(&q);
+	return out->status;
+}
+
+void
+dns_rrset_free(struct dns_rrset *rr)
+{
+	size_t i;
+
+	for (i = 0; i < rr->n; i++)
+		xfree(rr->rdata[i]);
+	xfree(rr->rdata);
+	xfree(rr->rdlen);
+	memset(rr, 0, sizeof(*rr));
+}

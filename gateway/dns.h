@@ -98,6 +98,31 @@ enum dns_status dns_lookup_host(struct dns_resolver *r, const char *host,
 void dns_mx_result_free(struct dns_mx_result *res);
 
 /*
+ * A raw RRset for the protocols built on DNS (MTA-STS TXT, TLS-RPT TXT,
+ * DANE TLSA): the RDATA of each record, uncompressed as libunbound hands
+ * it, and the DNSSEC state. Parsing the RDATA is the caller's (pure,
+ * bounded) job.
+ */
+#define DNS_RR_MAX 64			/* more records are ignored */
+
+struct dns_rrset {
+	enum dns_status status;		/* DNS_OK (data or no data),
+					 * NXDOMAIN, TEMPFAIL, BOGUS */
+	int nodata;			/* the name exists, no such records */
+	int secure;			/* validated by DNSSEC */
+	unsigned char **rdata;		/* n records */
+	size_t *rdlen;
+	size_t n;
+	char why[256];
+};
+
+/* dns_lookup_rr - RRtype (e.g. 16 TXT, 52 TLSA) records of name. Always
+ * fills out (free with dns_rrset_free()); returns out->status. */
+enum dns_status dns_lookup_rr(struct dns_resolver *r, const char *name,
+    int rrtype, struct dns_rrset *out);
+void dns_rrset_free(struct dns_rrset *rr);
+
+/*
  * Pure helpers, exposed for unit tests and fuzzing:
  * dns_mx_rdata_parse - MX RDATA (RFC 1035 3.3.9: 16-bit preference, then
  * an uncompressed wire-format name; libunbound hands rdata uncompressed)
