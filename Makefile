@@ -94,11 +94,24 @@ asan: deps
 	    SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    LDFLAGS="" all unit integration
 
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-	-Igateway -Idb -Icrypto $(PKG_CFLAGS)
+# Fuzz targets: the core is compiled once with coverage instrumentation
+# (fuzzer-no-link) into build-fuzz/libsg.a; each target links against it.
+FUZZ_SAN    = -fsanitize=address,undefined
+FUZZ_CFLAGS = -std=gnu11 -g -O1 $(FUZZ_SAN) -I. -Igateway -Idb -Icrypto \
+	$(PKG_CFLAGS)
+FUZZ_OBJS   = $(CORE_SRCS:%.c=build-fuzz/obj/%.o) build-fuzz/obj/gen/migrations.o
 fuzz: $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c $(CORE_SRCS) build-fuzz/gen/migrations.c
-	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRCS) build-fuzz/gen/migrations.c \
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build-fuzz/obj/gen/migrations.o: build-fuzz/gen/migrations.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+build-fuzz/libsg.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libsg.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libsg.a \
 	    $(PKG_LIBS) -lunbound -lcurl -lz -lpthread
 build-fuzz/gen/migrations.c: scripts/embed-sql.sh $(MIGRATIONS)
 	@mkdir -p $(dir $@)
