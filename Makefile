@@ -5,6 +5,7 @@
 #   make asan       build with ASan+UBSan into build-asan/ and run the tests
 #   make fuzz       build libFuzzer targets (clang) and smoke-run them
 #   make lint       banned-function check
+#   make bench      throughput and latency against a private Postfix
 
 BUILD    ?= build
 CC       ?= cc
@@ -35,8 +36,9 @@ CORE_OBJS    = $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 UNIT_SRCS    = $(wildcard tests/unit/test_*.c)
 UNIT_BINS    = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS    = $(wildcard tests/fuzz/fuzz_*.c)
+TOOL_BINS    = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all deps run check unit integration asan fuzz fuzz-smoke lint clean
+.PHONY: all deps run check unit integration asan fuzz fuzz-smoke lint bench clean
 
 all: $(BUILD)/sealgate
 
@@ -74,7 +76,8 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 integration: $(BUILD)/sealgate $(BUILD)/tests/test_queue_db \
-	    $(BUILD)/tests/test_dns $(BUILD)/tools/smtpc_send
+	    $(BUILD)/tests/test_dns $(TOOL_BINS) \
+	    $(BUILD)/tools/tlsrpt_record
 	@BUILD=$(BUILD) ./tests/integration/db_restart.sh
 	@BUILD=$(BUILD) ./tests/integration/run-all.sh
 
@@ -122,6 +125,10 @@ fuzz-smoke: fuzz
 
 lint:
 	@./scripts/lint.sh
+
+# Not part of check: sealgate and a private Postfix side by side.
+bench: deps all
+	@./scripts/bench.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

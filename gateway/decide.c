@@ -37,6 +37,21 @@ decide(const struct decide_input *in, struct decide_plan *out)
 		snprintf(out->reason, sizeof(out->reason),
 		    "%s is on the forced-TLS list: TLS required", in->domain);
 	}
+	/* sticky TLS: a domain seen doing TLS never gets plaintext */
+	if (in->tls_capable && lvl < TLS_LEVEL_ENCRYPT) {
+		lvl = TLS_LEVEL_ENCRYPT;
+		snprintf(out->reason, sizeof(out->reason),
+		    "%s was probed TLS-capable: TLS required (sticky)",
+		    in->domain);
+	}
+	/* RFC 8461 4.2: enforce means a PKIX-valid, name-matched MX */
+	out->mta_sts = in->mta_sts_enforce;
+	if (in->mta_sts_enforce && lvl < TLS_LEVEL_VERIFY) {
+		lvl = TLS_LEVEL_VERIFY;
+		snprintf(out->reason, sizeof(out->reason),
+		    "%s has an MTA-STS enforce policy: verified TLS to a "
+		    "policy MX", in->domain);
+	}
 	/* RFC 8689 4.2.1: REQUIRETLS needs an authenticated TLS hop */
 	if (in->requiretls && lvl < TLS_LEVEL_VERIFY) {
 		lvl = TLS_LEVEL_VERIFY;

@@ -18,10 +18,15 @@ struct decide_input {
 	enum tls_level default_level;	/* delivery_tls_level */
 	const char *const *forced_tls;	/* forced_tls_domains */
 	size_t nforced;
+	/* what the domain TLS cache knows (MX-routed mail only) */
+	int tls_capable;		/* 1: sticky TLS, never plaintext */
+	int mta_sts_enforce;		/* an MTA-STS enforce policy applies */
 };
 
 struct decide_plan {
-	enum tls_level level;
+	enum tls_level level;		/* floor for every MX host; DANE
+					 * (per host, RFC 7672) may raise it */
+	int mta_sts;			/* hosts must match the policy, PKIX */
 	const char *method;		/* "tls" (required) or "plain" */
 	char reason[160];
 };

@@ -10,6 +10,7 @@
  * again when the lease is freed (documented in the README).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -27,7 +28,10 @@
 #include "decide.h"
 #include "delivery.h"
 #include "delivery_db.h"
+#include "dane.h"
 #include "dns.h"
+#include "domain_db.h"
+#include "mta_sts.h"
 #include "dsn.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -332,50 +336,132 @@ conn_drop(struct worker *w)
 	w->conn_domain[0] = '\0';
 }
 
+/* what the host choice needs beyond the plan's floor */
+struct host_policy {
+	const struct mta_sts_policy *sts;	/* enforce policy, or NULL */
+	int mx_secure;				/* the MX answer validated */
+	int sticky;				/* domain probed TLS-capable */
+	char skipped[300];			/* why hosts were passed over */
+};
+
+static void
+note_skip(struct host_policy *hp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+note_skip(struct host_policy *hp, const char *fmt, ...)
+{
+	va_list ap;
+	size_t l = strlen(hp->skipped);
+
+	if (l + 3 >= sizeof(hp->skipped))
+		return;
+	if (l > 0) {
+		memcpy(hp->skipped + l, "; ", 2);
+		l += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(hp->skipped + l, sizeof(hp->skipped) - l, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * try_hosts - open a connection for the plan: every MX in order, every
  * address; at "may" a failed TLS handshake is retried in plaintext on the
  * same address; at "encrypt" and above a TLS failure moves on to the next
  * host and, if none does TLS, the batch is deferred: never plaintext.
+ * Per host (RFC 7672, RFC 8461 2): when DANE applies (DNSSEC-secure MX
+ * and address answers), usable TLSA records make it a DANE host, a bogus
+ * or failed TLSA lookup rules the host out, and an MTA-STS policy never
+ * overrides DANE; otherwise an MTA-STS enforce policy admits only the
+ * hosts it names, at verify.
  */
 static struct smtp_conn *
 try_hosts(struct worker *w, const struct dns_mx_result *mx, unsigned port,
-    enum tls_level level, struct smtpc_result *res, int *tls_failed)
+    enum tls_level level, struct host_policy *hp, struct smtpc_result *res,
+    int *tls_failed)
 {
 	size_t h, a;
 
 	*tls_failed = 0;
 	for (h = 0; h < mx->nhosts; h++) {
 		const struct dns_mx_host *host = &mx->hosts[h];
+		struct smtp_conn_opts opts;
+		struct dane_result dr;
+		int have_dr = 0;
+
+		memset(&opts, 0, sizeof(opts));
+		opts.level = level;
+		if (dane_applies(hp->mx_secure, host->secure)) {
+			have_dr = 1;
+			switch (dane_lookup(w->dns, host->name, port, &dr)) {
+			case DANE_USABLE:
+				opts.level = TLS_LEVEL_DANE;
+				opts.tlsa = dr.recs;
+				opts.ntlsa = dr.nrecs;
+				break;
+			case DANE_UNUSABLE:
+				/* RFC 7672 2.2: TLS without authentication */
+				if (opts.level < TLS_LEVEL_ENCRYPT)
+					opts.level = TLS_LEVEL_ENCRYPT;
+				break;
+			case DANE_BOGUS:
+			case DANE_TEMPFAIL:
+				note_skip(hp, "%s: TLSA %s", host->name,
+				    dr.why);
+				*tls_failed = 1;
+				dane_result_free(&dr);
+				continue;
+			default:
+				break;
+			}
+		}
+		if (opts.level != TLS_LEVEL_DANE && hp->sts != NULL) {
+			if (!mta_sts_mx_match(hp->sts, host->name)) {
+				note_skip(hp, "%s: not in the MTA-STS policy",
+				    host->name);
+				if (have_dr)
+					dane_result_free(&dr);
+				continue;
+			}
+			opts.level = TLS_LEVEL_VERIFY;
+			opts.mta_sts = 1;
+		}
 		for (a = 0; a < host->naddrs; a++) {
 			struct dns_addr addr = host->addrs[a];
 			struct smtp_conn *c;
 
 			set_port(&addr, port);
 			memset(res, 0, sizeof(*res));
-			c = smtp_conn_open(&w->d->cc, host->name,
-			    (struct sockaddr *)&addr.ss, addr.len, level, res);
-			if (c != NULL)
+			c = smtp_conn_open_opts(&w->d->cc, host->name,
+			    (struct sockaddr *)&addr.ss, addr.len, &opts, res);
+			if (c != NULL) {
+				if (have_dr)
+					dane_result_free(&dr);
 				return c;
-			if (res->status == SMTPC_TLS_FAIL) {
-				if (level == TLS_LEVEL_MAY) {
-					memset(res, 0, sizeof(*res));
-					c = smtp_conn_open(&w->d->cc,
-					    host->name,
-					    (struct sockaddr *)&addr.ss,
-					    addr.len, TLS_LEVEL_NONE, res);
-					if (c != NULL)
-						return c;
-				} else {
-					*tls_failed = 1;
-					log_warn("event=tls_failed mx=%s addr=%s "
-					    "level=%s reason=\"%s\" note=possible "
-					    "downgrade, nothing sent",
-					    host->name, addr.text,
-					    tls_level_name(level), res->reply);
-				}
 			}
+			if (res->status != SMTPC_TLS_FAIL)
+				continue;
+			if (opts.level == TLS_LEVEL_MAY && !hp->sticky) {
+				memset(res, 0, sizeof(*res));
+				c = smtp_conn_open(&w->d->cc, host->name,
+				    (struct sockaddr *)&addr.ss, addr.len,
+				    TLS_LEVEL_NONE, res);
+				if (c != NULL) {
+					if (have_dr)
+						dane_result_free(&dr);
+					return c;
+				}
+				continue;
+			}
+			*tls_failed = 1;
+			log_warn("event=tls_failed mx=%s addr=%s level=%s "
+			    "reason=\"%s\" note=possible downgrade, nothing "
+			    "sent", host->name, addr.text,
+			    tls_level_name(opts.level), res->reply);
 		}
+		if (have_dr)
+			dane_result_free(&dr);
 	}
 	return NULL;
 }
@@ -450,6 +536,54 @@ bounce(struct worker *w, const struct delivery_batch *b,
 	xfree(dr);
 }
 
+#define DELIVERY_PROBE_WAIT_MS 10000	/* first contact: wait for a probe */
+
+/*
+ * domain_knowledge - fill din with the domain TLS cache (sticky TLS) and
+ * the MTA-STS policy. A domain never probed is probed first when this
+ * node runs the prober: delivery waits a bounded time for the verdict,
+ * then defers. Returns NULL, or a 4xx reason to defer with.
+ */
+static const char *
+domain_knowledge(struct worker *w, const char *domain,
+    struct decide_input *din, struct mta_sts_policy **sts)
+{
+	const struct sg_config *cfg = w->d->cfg;
+	struct domain_status st;
+	int64_t until = mono_ms() + DELIVERY_PROBE_WAIT_MS;
+	char *why = NULL;
+	int r, from_cache = 0;
+
+	for (;;) {
+		memset(&st, 0, sizeof(st));
+		if (domain_db_get(w->db, domain, &st, NULL) < 0)
+			return "451 4.3.0 domain TLS status unavailable";
+		if (st.probed_at != 0 || !config_has_role(cfg, "prober"))
+			break;
+		domain_status_release(&st);
+		(void)domain_db_request_probe(w->db, domain, 0, NULL);
+		if (mono_ms() >= until)
+			return "451 4.4.3 first TLS probe of the domain still "
+			    "pending";
+		usleep(250 * 1000);
+	}
+	din->tls_capable = st.tls_capable == 1;
+	domain_status_release(&st);
+	(void)domain_db_mark_seen(w->db, domain, NULL);
+
+	/* always re-checks the TXT id: no permanent failure on a stale id */
+	r = mta_sts_get(w->db, w->dns, domain, cfg->delivery_ca_file, 30,
+	    time(NULL), sts, &from_cache, &why);
+	if (r < 0) {
+		xfree(why);
+		return "451 4.4.3 MTA-STS policy cache unavailable";
+	}
+	xfree(why);
+	din->mta_sts_enforce = r == 1 && *sts != NULL &&
+	    (*sts)->mode == MTA_STS_MODE_ENFORCE;
+	return NULL;
+}
+
 static void
 deliver_batch(struct worker *w, struct delivery_batch *b)
 {
@@ -464,19 +598,42 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 	unsigned port = 0;
 	int64_t t0 = mono_ms();
 	size_t i;
-	int expired, have_mx = 0, nbounced = 0;
+	int expired, have_mx = 0, nbounced = 0, mx_routed;
+	struct host_policy hp;
+	struct mta_sts_policy *sts = NULL;
 
 	memset(&din, 0, sizeof(din));
+	memset(&hp, 0, sizeof(hp));
 	din.domain = b->domain;
 	din.requiretls = b->requiretls;
 	din.default_level = (enum tls_level)cfg->delivery_tls_level;
 	din.forced_tls = (const char *const *)cfg->forced_tls_domains;
 	din.nforced = cfg->nforced_tls_domains;
-	decide(&din, &plan);
 	memset(&res, 0, sizeof(res));
 	res.rcpt = rr;
 	expired = (long long)time(NULL) - b->received_at >=
 	    (long long)cfg->max_queue_lifetime;
+	/*
+	 * Mail routed by MX is governed by what we know of the domain: the
+	 * TLS cache (sticky TLS) and its MTA-STS policy. A static route or
+	 * smart host is a hop of the admin's choosing instead.
+	 */
+	mx_routed = delivery_route_lookup((const char *const *)cfg->routes,
+	    cfg->nroutes, b->domain) == NULL && cfg->smart_host == NULL;
+	if (mx_routed) {
+		const char *why = domain_knowledge(w, b->domain, &din, &sts);
+		if (why != NULL) {
+			for (i = 0; i < b->nrcpt; i++)
+				classify(&o[i], 451, why, "4.4.3");
+			plan.level = din.default_level;
+			plan.method = "plain";
+			snprintf(plan.reason, sizeof(plan.reason), "%s", why);
+			goto record;
+		}
+		hp.sts = din.mta_sts_enforce ? sts : NULL;
+		hp.sticky = din.tls_capable;
+	}
+	decide(&din, &plan);
 
 	if (w->conn != NULL && (strcmp(w->conn_domain, b->domain) != 0 ||
 	    w->conn_level != plan.level || !smtp_conn_usable(w->conn)))
@@ -510,8 +667,23 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 			}
 			goto record;
 		}
-		w->conn = try_hosts(w, &mx, port, plan.level, &res,
+		hp.mx_secure = mx.secure;
+		w->conn = try_hosts(w, &mx, port, plan.level, &hp, &res,
 		    &tls_failed);
+		if (w->conn == NULL && tls_failed && hp.sticky) {
+			/* a TLS-capable domain lost TLS: downgrade attack or
+			 * a real change; nothing was sent, ask the prober */
+			log_warn("queue_id=%s event=possible_downgrade "
+			    "domain=%s note=\"sticky TLS domain failed TLS; "
+			    "nothing sent, re-probing\"", b->message_id,
+			    b->domain);
+			(void)domain_db_request_probe(w->db, b->domain, 1,
+			    NULL);
+		}
+		if (w->conn == NULL && hp.skipped[0] != '\0' &&
+		    res.reply[0] == '\0')
+			snprintf(res.reply, sizeof(res.reply), "no usable MX "
+			    "(%s)", hp.skipped);
 		if (w->conn == NULL) {
 			char r[600];
 			int code = res.status == SMTPC_PERMFAIL ? 550 : 451;
@@ -624,6 +796,7 @@ record:
 	}
 	if (have_mx)
 		dns_mx_result_free(&mx);
+	mta_sts_policy_free(&sts);
 	xfree(rr);
 	xfree(o);
 }

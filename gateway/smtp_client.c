@@ -6,7 +6,8 @@
  * transparency, 4.5.3.2 timeouts), RFC 3207 (STARTTLS; 4.2: EHLO again
  * and forget what was learned before), RFC 2920 (PIPELINING: MAIL, every
  * RCPT and DATA in one write), RFC 1870 (SIZE), RFC 6152 (8BITMIME),
- * RFC 8689 (REQUIRETLS).
+ * RFC 8689 (REQUIRETLS), RFC 7672 (DANE: TLSA records in, OpenSSL's DANE
+ * verification through tls_client).
  * Trust: every byte from the server is hostile: replies go through the
  * bounded smtp_reply parser; any byte after "220 Ready to start TLS" and
  * before our ClientHello is an injection attack (the STARTTLS purge rule,
@@ -20,8 +21,8 @@
  * quoted-printable); we never rewrite a message, as that would break
  * DKIM, PGP/MIME and S/MIME signatures.
  * REQUIRETLS (RFC 8689 4.2.1): sent only over TLS whose certificate was
- * verified, to a peer that offers it; otherwise SMTPC_REQUIRETLS_FAIL
- * before MAIL.
+ * verified (a CA chain, also under MTA-STS, or DANE), to a peer that
+ * offers it; otherwise SMTPC_REQUIRETLS_FAIL before MAIL.
  * The process must ignore SIGPIPE (OpenSSL writes to the socket with
  * write()); the roles do.
  * Library module: never logs; everything is in the result.
@@ -69,6 +70,9 @@ struct smtp_conn {
 	int tls_min_version;
 	struct smtp_client_timeouts t;
 	enum tls_level level;
+	const struct tls_tlsa *tlsa;	/* DANE: the caller's, during open */
+	size_t ntlsa;
+	int mta_sts;
 	char host[256];
 	char dest[320];			/* "host:port": the session cache key */
 	struct smtp_reply_parser *rp;
@@ -526,27 +530,14 @@ do_ehlo(struct smtp_conn *c, struct smtpc_result *res, int allow_helo)
 	return 0;
 }
 
-/* peer_subject - the certificate subject, RFC 2253, printable */
+/* peer_facts - the peer certificate's facts into res (subject twice:
+ * peer_cert_subject is what older callers read) */
 static void
-peer_subject(SSL *ssl, char *dst, size_t dstsz)
+peer_facts(struct smtp_conn *c, struct smtpc_result *res)
 {
-	X509 *cert = SSL_get1_peer_certificate(ssl);
-	BIO *b;
-	char *p;
-	long n;
-
-	dst[0] = '\0';
-	if (cert == NULL)
-		return;
-	b = BIO_new(BIO_s_mem());
-	if (b != NULL && X509_NAME_print_ex(b, X509_get_subject_name(cert), 0,
-	    XN_FLAG_RFC2253) >= 0) {
-		n = BIO_get_mem_data(b, &p);
-		if (n > 0)
-			printable(dst, dstsz, p, (size_t)n);
-	}
-	BIO_free(b);
-	X509_free(cert);
+	tls_client_peer_facts(c->ssl, c->host, &res->cert);
+	snprintf(res->peer_cert_subject, sizeof(res->peer_cert_subject), "%s",
+	    res->cert.subject);
 }
 
 /* handshake - TLS client handshake before the deadline; 0 / -1 c->err */
@@ -650,8 +641,12 @@ do_starttls(struct smtp_conn *c, const struct smtp_client_conf *conf,
 		    " after \"220\" from %s before the TLS handshake", extra,
 		    extra == 1 ? " or more" : "", extra == 1 ? "" : "s",
 		    c->host);
-	c->ssl = tls_client_ssl_new(conf->tls_ctx, c->host, c->dest, c->level,
-	    &err);
+	if (c->level == TLS_LEVEL_DANE)
+		c->ssl = tls_client_ssl_new_dane(conf->tls_ctx, c->host,
+		    c->dest, c->tlsa, c->ntlsa, &err);
+	else
+		c->ssl = tls_client_ssl_new(conf->tls_ctx, c->host, c->dest,
+		    c->level, &err);
 	if (c->ssl == NULL) {
 		tls_fail(c, res, "local: %s", err);
 		xfree(err);
@@ -661,11 +656,15 @@ do_starttls(struct smtp_conn *c, const struct smtp_client_conf *conf,
 		return tls_fail(c, res, "local: SSL_set_fd failed");
 	if (handshake(c, deadline) < 0) {
 		tls_client_session_forget(c->ssl);
-		if (c->level >= TLS_LEVEL_VERIFY &&
+		/* what the peer showed, for the record of the refusal */
+		peer_facts(c, res);
+		if ((c->level == TLS_LEVEL_VERIFY ||
+		    c->level == TLS_LEVEL_DANE) &&
 		    (vr = SSL_get_verify_result(c->ssl)) != X509_V_OK) {
 			res->verified = TLS_VERIFIED_FAILED;
 			return tls_fail(c, res, "local: certificate of %s "
-			    "not verified: %s", c->host,
+			    "not verified: %s%s", c->host,
+			    c->level == TLS_LEVEL_DANE ? "DANE: " : "",
 			    X509_verify_cert_error_string(vr));
 		}
 		return tls_fail(c, res, "local: %s with %s", c->err, c->host);
@@ -676,8 +675,7 @@ do_starttls(struct smtp_conn *c, const struct smtp_client_conf *conf,
 	snprintf(res->tls_cipher, sizeof(res->tls_cipher), "%s", ti.cipher);
 	res->tls_bits = ti.bits;
 	res->session_reused = SSL_session_reused(c->ssl);
-	peer_subject(c->ssl, res->peer_cert_subject,
-	    sizeof(res->peer_cert_subject));
+	peer_facts(c, res);
 	minv = conf->tls_min_version != 0 ? conf->tls_min_version :
 	    TLS1_2_VERSION;
 	if (SSL_version(c->ssl) < minv) {
@@ -690,21 +688,34 @@ do_starttls(struct smtp_conn *c, const struct smtp_client_conf *conf,
 		return tls_fail(c, res, "local: cipher %s (%d bits) from %s is"
 		    " under 128 bits", ti.cipher, ti.bits, c->host);
 	}
-	if (c->level >= TLS_LEVEL_VERIFY) {
+	if (c->level == TLS_LEVEL_VERIFY || c->level == TLS_LEVEL_DANE) {
 		/* belt and braces: SSL_VERIFY_PEER already stopped the
-		 * handshake; a resumed session carries its old result */
-		X509 *cert = SSL_get1_peer_certificate(c->ssl);
+		 * handshake; a resumed session carries its old result (at
+		 * dane, a session is only resumed under the TLSA records
+		 * that authenticated it: tls_client keys it by them) */
+		X509 *cert = SSL_get0_peer_certificate(c->ssl);
+		int dane_ok = 1;
 
 		vr = SSL_get_verify_result(c->ssl);
-		X509_free(cert);
-		if (cert == NULL || vr != X509_V_OK) {
+		if (c->level == TLS_LEVEL_DANE &&
+		    !tls_client_dane_match(c->ssl, &res->dane_usage,
+		    &res->dane_depth) && !res->session_reused)
+			dane_ok = 0;
+		if (cert == NULL || vr != X509_V_OK || !dane_ok) {
 			tls_client_session_forget(c->ssl);
 			res->verified = TLS_VERIFIED_FAILED;
 			return tls_fail(c, res, "local: certificate of %s not "
 			    "verified: %s", c->host, cert == NULL ?
-			    "no certificate" : X509_verify_cert_error_string(vr));
+			    "no certificate" : vr != X509_V_OK ?
+			    X509_verify_cert_error_string(vr) :
+			    "no TLSA record matched");
 		}
-		res->verified = TLS_VERIFIED_CA;
+		if (c->level == TLS_LEVEL_DANE)
+			res->verified = TLS_VERIFIED_DANE;
+		else if (c->mta_sts)
+			res->verified = TLS_VERIFIED_MTA_STS;
+		else
+			res->verified = TLS_VERIFIED_CA;
 	}
 	res->tls = 1;
 	tls_client_session_commit(c->ssl);
@@ -806,6 +817,9 @@ res_clear(struct smtpc_result *res)
 	memset(res, 0, sizeof(*res));
 	res->rcpt = rcpt;
 	res->verified = TLS_VERIFIED_NONE;
+	res->cert.pkix_valid = -1;
+	res->dane_usage = -1;
+	res->dane_depth = -1;
 }
 
 struct smtp_conn *
@@ -813,15 +827,54 @@ smtp_conn_open(const struct smtp_client_conf *conf, const char *mx_host,
     const struct sockaddr *sa, socklen_t salen, enum tls_level level,
     struct smtpc_result *res)
 {
+	struct smtp_conn_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.level = level;
+	return smtp_conn_open_opts(conf, mx_host, sa, salen, &o, res);
+}
+
+/* dane_records_ok - some record of a usage SMTP may use (RFC 7672
+ * 3.1.3): checked before connecting; tls_client checks the rest */
+static int
+dane_records_ok(const struct smtp_conn_opts *o)
+{
+	size_t i;
+
+	for (i = 0; o->tlsa != NULL && i < o->ntlsa; i++)
+		if ((o->tlsa[i].usage == 2 || o->tlsa[i].usage == 3) &&
+		    o->tlsa[i].data != NULL && o->tlsa[i].len > 0)
+			return 1;
+	return 0;
+}
+
+struct smtp_conn *
+smtp_conn_open_opts(const struct smtp_client_conf *conf, const char *mx_host,
+    const struct sockaddr *sa, socklen_t salen, const struct smtp_conn_opts *o,
+    struct smtpc_result *res)
+{
 	struct smtp_conn *c;
 	const struct smtp_reply *r;
+	enum tls_level level = o->level;
 	unsigned port;
 
 	res_clear(res);
 	snprintf(res->mx_host, sizeof(res->mx_host), "%s", mx_host);
 	sockaddr_text(sa, salen, res->mx_addr, sizeof(res->mx_addr), &port);
+	if ((unsigned)level > TLS_LEVEL_DANE) {
+		res_set(res, SMTPC_TLS_FAIL, 0, "local: bad TLS level %d",
+		    (int)level);
+		return NULL;
+	}
 	if (level > TLS_LEVEL_NONE && conf->tls_ctx == NULL) {
 		res_set(res, SMTPC_TLS_FAIL, 0, "local: no TLS context");
+		return NULL;
+	}
+	if (level == TLS_LEVEL_DANE && !dane_records_ok(o)) {
+		/* RFC 7672 2.2: DANE without usable records is not DANE;
+		 * the caller picks encrypt for that (gateway/dane.h) */
+		res_set(res, SMTPC_TLS_FAIL, 0, "local: DANE without usable "
+		    "TLSA records for %s", mx_host);
 		return NULL;
 	}
 	c = xcalloc(1, sizeof(*c));
@@ -831,6 +884,9 @@ smtp_conn_open(const struct smtp_client_conf *conf, const char *mx_host,
 	c->tls_min_version = conf->tls_min_version;
 	c->t = conf->t;
 	c->level = level;
+	c->tlsa = o->tlsa;
+	c->ntlsa = o->ntlsa;
+	c->mta_sts = o->mta_sts != 0;
 	snprintf(c->host, sizeof(c->host), "%s", mx_host);
 	snprintf(c->dest, sizeof(c->dest), "%s:%u", mx_host, port);
 	c->rp = smtp_reply_parser_new();
@@ -860,6 +916,9 @@ smtp_conn_open(const struct smtp_client_conf *conf, const char *mx_host,
 		goto fail;
 	if (do_starttls(c, conf, res) < 0)
 		goto fail;
+	/* the records are the caller's: not kept past this call */
+	c->tlsa = NULL;
+	c->ntlsa = 0;
 	c->facts = *res;
 	c->facts.rcpt = NULL;
 	res->status = SMTPC_OK;
@@ -1047,6 +1106,14 @@ finish_data(struct smtp_conn *c, const struct smtp_client_msg *msg,
 	return res->status;
 }
 
+/* verified_ok - RFC 8689 4.2.1: a trust chain to a CA we trust, or DANE */
+static int
+verified_ok(enum tls_verified v)
+{
+	return v == TLS_VERIFIED_CA || v == TLS_VERIFIED_MTA_STS ||
+	    v == TLS_VERIFIED_DANE;
+}
+
 /* mail_line - "MAIL FROM:<a> SIZE=n BODY=8BITMIME REQUIRETLS" */
 static int
 mail_line(const struct smtp_conn *c, const struct smtp_client_msg *msg,
@@ -1112,11 +1179,11 @@ send_txn(struct smtp_conn *c, const struct smtp_client_msg *msg,
 		/* RFC 8689 4.2.1: only over TLS, certificate verified, to a
 		 * server that offers REQUIRETLS; else not a byte of it */
 		if (!c->facts.tls || !(c->ext & EXT_REQUIRETLS) ||
-		    c->facts.verified != TLS_VERIFIED_CA) {
+		    !verified_ok(c->facts.verified)) {
 			res_set(res, SMTPC_REQUIRETLS_FAIL, 0,
 			    "local: REQUIRETLS: %s", !c->facts.tls ?
 			    "the session is not TLS" :
-			    c->facts.verified != TLS_VERIFIED_CA ?
+			    !verified_ok(c->facts.verified) ?
 			    "the certificate was not verified" :
 			    "the server does not offer REQUIRETLS");
 			return res->status;

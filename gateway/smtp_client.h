@@ -10,9 +10,14 @@
  * attack and end the connection.
  *
  * THE RULE: at TLS_LEVEL_ENCRYPT and above, if STARTTLS is not offered,
- * is refused, fails, negotiates below the floor or (verify) the
+ * is refused, fails, negotiates below the floor or (verify, dane) the
  * certificate does not verify, the connection is closed without sending
  * MAIL FROM or any message data: result SMTPC_TLS_FAIL.
+ *
+ * DANE (RFC 7672): smtp_conn_open_opts() at TLS_LEVEL_DANE with the
+ * usable TLSA records from dane_lookup() (gateway/dane.h says which
+ * lookup result gives which level). No TLSA record matching the peer is
+ * TLS_FAIL with verified=failed, exactly like a failed verify.
  *
  * Library module: never logs; everything is in the result.
  */
@@ -45,6 +50,19 @@ struct smtp_client_conf {
 	SSL_CTX *tls_ctx;		/* from tls_client_ctx_new() */
 	int tls_min_version;		/* floor checked after the handshake */
 	struct smtp_client_timeouts t;
+};
+
+/* Per-connection TLS inputs beyond the level (smtp_conn_open_opts()). */
+struct smtp_conn_opts {
+	enum tls_level level;
+	const struct tls_tlsa *tlsa;	/* TLS_LEVEL_DANE: the usable TLSA
+					 * records of this MX host (from
+					 * dane_lookup()); read during the
+					 * call only */
+	size_t ntlsa;
+	int mta_sts;			/* TLS_LEVEL_VERIFY for a host that an
+					 * MTA-STS policy names: success is
+					 * recorded as TLS_VERIFIED_MTA_STS */
 };
 
 struct smtp_client_msg {
@@ -96,8 +114,15 @@ struct smtpc_result {
 	char tls_cipher[64];
 	int tls_bits;
 	enum tls_verified verified;
-	char peer_cert_subject[256];
+	char peer_cert_subject[256];	/* = cert.subject (older callers) */
 	int session_reused;
+	/* the peer certificate after a handshake, also one that failed
+	 * verification (cert.have_cert 0 without one) */
+	struct tls_cert_facts cert;
+	int dane_usage;			/* verified=dane: usage of the TLSA
+					 * record that matched (2, 3); -1 */
+	int dane_depth;			/* its chain depth (0: the leaf);
+					 * -1 (also on a resumed session) */
 };
 
 struct smtp_conn;
@@ -111,23 +136,35 @@ struct smtp_conn;
  * the floor or under 128 bits) is reported as TLS_FAIL too: the caller
  * reconnects at TLS_LEVEL_NONE. At MAY a STARTTLS answered with 4xx/5xx
  * (not 421) goes on in plaintext on the same connection, as Postfix does.
- * At ENCRYPT/VERIFY an EHLO answered with 5xx is TLS_FAIL (no STARTTLS
+ * At ENCRYPT and above an EHLO answered with 5xx is TLS_FAIL (no STARTTLS
  * without EHLO). On success res holds the connection's facts (tls,
- * protocol, cipher, bits, verified, subject, session_reused) and
+ * protocol, cipher, bits, verified, subject, cert, session_reused) and
  * status OK; smtp_conn_send() copies them into every result.
  * res->reply of a local failure starts with "local: ", and res->code is
  * 0 then (except the SIZE refusal: 552).
+ * TLS_LEVEL_DANE needs smtp_conn_open_opts(); here it is TLS_FAIL.
  */
 struct smtp_conn *smtp_conn_open(const struct smtp_client_conf *c,
     const char *mx_host, const struct sockaddr *sa, socklen_t salen,
     enum tls_level level, struct smtpc_result *res);
+/*
+ * smtp_conn_open_opts - the same with per-connection TLS inputs. At
+ * TLS_LEVEL_DANE: SNI and the DANE reference identifier are mx_host;
+ * without a DANE-TA(2)/DANE-EE(3) record, TLS_FAIL before connecting
+ * (one OpenSSL cannot use either: TLS_FAIL after STARTTLS); success
+ * is verified=dane (dane_usage, dane_depth set), a peer no record
+ * matches is TLS_FAIL with verified=failed and nothing sent.
+ */
+struct smtp_conn *smtp_conn_open_opts(const struct smtp_client_conf *c,
+    const char *mx_host, const struct sockaddr *sa, socklen_t salen,
+    const struct smtp_conn_opts *o, struct smtpc_result *res);
 
 /* smtp_conn_send - one transaction (RSET first when the connection
  * carried one before; MAIL, RCPTs pipelined with DATA when offered, else
  * lock-step; DATA with dot-stuffing). res->rcpt must have msg->nrcpt
  * entries. Returns res->status. Before MAIL, without sending anything:
  * REQUIRETLS_FAIL (msg->requiretls and not TLS, not verified (RFC 8689
- * 4.2.1) or not offered), PERMFAIL 552 (over the peer's SIZE), PERMFAIL
+ * 4.2.1: ca, mta-sts or dane) or not offered), PERMFAIL 552 (over the peer's SIZE), PERMFAIL
  * (no recipients, an address with a control character). After TEMPFAIL
  * from a network or protocol error, or any 421, the connection is dead
  * (smtp_conn_usable() == 0); after other 4xx/5xx it may carry the next

@@ -23,6 +23,7 @@ END-OF-MESSAGE: 250" instead). Prints one line of key=value:
   cpu_load     the same for the load generator (smtp-source)
   busy         the whole machine's CPU use during the run, in percent
                of all cores
+  irq          of that, interrupt time (mostly loopback TCP)
   other        of that, the share of processes outside the --cpu trees,
                smtp-source and this script (another job on the machine
                makes the figures low; --quiet-wait S first waits up to S
@@ -84,10 +85,11 @@ def tree_ticks(roots):
 
 
 def machine_ticks():
+    """total, idle and interrupt ticks of all cores (interrupt time, much
+    of it loopback TCP for our own processes, is in no process's times)"""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
-    idle = v[3] + v[4]
-    return sum(v[:8]), idle
+    return sum(v[:8]), v[3] + v[4], v[5] + v[6]
 
 
 CONNECT = re.compile(rb"\]: connect from ")
@@ -172,13 +174,14 @@ def main():
     busy = 100.0 * (1 - (m1[1] - m0[1]) / total)
     ours = sum(c1 - c0 for c0, c1 in zip(cpu0, cpu1)) + \
         (load_ms / 1000.0 + self1 - self0) * TICK
-    other = max(0.0, busy - 100.0 * ours / total)
+    irq = 100.0 * (m1[2] - m0[2]) / total
+    other = max(0.0, busy - irq - 100.0 * ours / total)
     out = ["elapsed=%.3f" % elapsed,
            "rate=%.1f" % (got / elapsed if t_end is not None else 0.0),
            "src_elapsed=%.3f" % src_elapsed,
            "src_rc=%d" % src.returncode,
            "got=%d" % got, "conns=%d" % conns, "tls_conns=%d" % tls,
-           "busy=%.0f" % busy, "other=%.0f" % other,
+           "busy=%.0f" % busy, "irq=%.0f" % irq, "other=%.0f" % other,
            "waited=%.1f" % waited]
     for (name, _), c0, c1 in zip(groups, cpu0, cpu1):
         out.append("cpu_%s=%.2f" % (name, (c1 - c0) * 1000.0 / TICK /

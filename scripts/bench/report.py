@@ -6,7 +6,7 @@ key=value ... (load.py, latency.py or idle.py output). With several
 rounds of a case, the median is shown. Throughput: higher is better, the
 target is sealgate >= 2x Postfix; latency: lower is better, the target
 is sealgate's p99 <= Postfix's; memory: < 64 KiB per idle connection.
-Rows marked "info" have no target.
+Rows marked "info" have no target. Exit status 1 if a target was missed.
 """
 import statistics
 import sys
@@ -55,7 +55,7 @@ def main():
                     ok = ratio <= target
                     fails += not ok
                     verdict, tgt = ("ok" if ok else "MISSED"), "<= 1.00x"
-                table.append(("latency %s MAIL->sink, 1 conn (ms)" % name,
+                table.append(("latency %s MAIL->sink, 1 conn, 4 KiB plain (ms)" % name,
                               "%.2f" % s, "%.2f" % p, "%.2fx" % ratio,
                               tgt, verdict))
             continue
@@ -96,7 +96,7 @@ def main():
                     print("WARNING: %s %s run %d: other jobs took %s%% of "
                           "the machine; its figure is low" %
                           (case, who, i + 1, run["other"]))
-    return 0
+    return 1 if fails else 0
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@
 #   Pipelining: MAIL, RCPT and DATA in one write; lock-step without it.
 #   Reuse: 3 messages on one connection (RSET between), session resumed
 #   on a second connection (TLSv1.3 and TLSv1.2). REQUIRETLS: refused
-#   unless TLS + verified + offered, and then sent on MAIL. Real peer:
-#   Postfix smtp-sink gets byte-exact, dot-stuffed messages.
+#   unless TLS + verified + offered, and then sent on MAIL; verify under
+#   an MTA-STS policy (--mta-sts) is recorded as verified=mta-sts.
+#   Real peer: Postfix smtp-sink gets byte-exact, dot-stuffed messages.
 . "$(dirname "$0")/lib.sh"
 RP=$((SG_PORT_BASE + 1))
 SINKP=$((SG_PORT_BASE + 2))
@@ -548,6 +549,23 @@ expect rt_ok OK
 grep -q "TLS b'MAIL FROM:<a@sender.test> REQUIRETLS" "$T/rt_ok.log" ||
     fail "rt_ok: MAIL without REQUIRETLS"
 ok "REQUIRETLS sent on MAIL FROM"
+
+# a host an MTA-STS policy names: verified the same way, recorded as
+# mta-sts, and good enough for REQUIRETLS
+recv_start rt_sts $GOOD --requiretls
+send rt_sts verify --ca "$C/ca.pem" --mta-sts --requiretls
+recv_stop
+expect rt_sts OK
+assert_eq "$(field rt_sts verified)" mta-sts "verify under MTA-STS: verified=mta-sts"
+grep -q "TLS b'MAIL FROM:<a@sender.test> REQUIRETLS" "$T/rt_sts.log" ||
+    fail "rt_sts: MAIL without REQUIRETLS"
+ok "REQUIRETLS sent over verified=mta-sts"
+recv_start rt_sts_bad --cert "$C/wrongname.pem" --key "$C/wrongname.key"
+send rt_sts_bad verify --ca "$C/ca.pem" --mta-sts
+recv_stop
+expect rt_sts_bad TLS_FAIL
+assert_eq "$(field rt_sts_bad verified)" failed "MTA-STS, wrong name: verified=failed"
+nothing_sent rt_sts_bad
 
 recv_start rt_enc --cert "$C/self.pem" --key "$C/self.key" --requiretls
 send rt_enc encrypt --requiretls

@@ -4,7 +4,8 @@
  * time, and with a full output buffer), EHLO extension parsing through
  * smtp_reply_has_ext()/smtp_reply_ext(), TLS level/verified/status names,
  * the client TLS context policy (floor, weak ciphers, CA store) and
- * per-connection setup (SNI, verification), and connect failure.
+ * per-connection setup (SNI, verification, DANE), the certificate facts
+ * (tls_cert_facts_get() on certificates made here), and connect failure.
  * The network paths are covered by tests/integration/t_smtp_client.sh.
  */
 #include <stdarg.h>
@@ -21,8 +22,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "smtp_client.h"
 #include "smtp_reply.h"
@@ -244,10 +249,13 @@ test_names(void **state)
 		{ "verify", 0, TLS_LEVEL_VERIFY },
 		{ "VERIFY", 0, TLS_LEVEL_VERIFY },
 		{ "May", 0, TLS_LEVEL_MAY },
+		{ "dane", 0, TLS_LEVEL_DANE },
+		{ "DANE", 0, TLS_LEVEL_DANE },
 		{ "", -1, 0 },
 		{ "verify2", -1, 0 },
 		{ "ver", -1, 0 },
-		{ "dane", -1, 0 },
+		{ "dane-only", -1, 0 },
+		{ "mta-sts", -1, 0 },
 		{ " may", -1, 0 },
 	};
 	enum tls_level l;
@@ -264,7 +272,7 @@ test_names(void **state)
 			assert_int_equal(l, 99);
 	}
 	assert_int_equal(tls_level_parse(NULL, &l), -1);
-	for (l = TLS_LEVEL_NONE; l <= TLS_LEVEL_VERIFY; l++) {
+	for (l = TLS_LEVEL_NONE; l <= TLS_LEVEL_DANE; l++) {
 		enum tls_level back;
 
 		assert_int_equal(tls_level_parse(tls_level_name(l), &back), 0);
@@ -274,6 +282,11 @@ test_names(void **state)
 	assert_string_equal(tls_verified_name(TLS_VERIFIED_NONE), "none");
 	assert_string_equal(tls_verified_name(TLS_VERIFIED_CA), "ca");
 	assert_string_equal(tls_verified_name(TLS_VERIFIED_FAILED), "failed");
+	assert_string_equal(tls_verified_name(TLS_VERIFIED_DANE), "dane");
+	assert_string_equal(tls_verified_name(TLS_VERIFIED_MTA_STS),
+	    "mta-sts");
+	assert_string_equal(tls_verified_name((enum tls_verified)42),
+	    "unknown");
 	assert_string_equal(smtpc_status_name(SMTPC_OK), "OK");
 	assert_string_equal(smtpc_status_name(SMTPC_TEMPFAIL), "TEMPFAIL");
 	assert_string_equal(smtpc_status_name(SMTPC_PERMFAIL), "PERMFAIL");
@@ -406,6 +419,347 @@ test_ssl_new(void **state)
 	SSL_CTX_free(ctx);
 }
 
+/* tls_client_ssl_new_dane: what goes into OpenSSL, what is refused */
+static void
+test_ssl_new_dane(void **state)
+{
+	static const unsigned char d32[32] = { 1, 2, 3 };
+	static const unsigned char d64[64] = { 4, 5, 6 };
+	struct tls_client_conf c = { 0 };
+	struct tls_tlsa ee = { 3, 1, 1, d32, sizeof(d32) };
+	struct tls_tlsa ta512 = { 2, 0, 2, d64, sizeof(d64) };
+	struct tls_tlsa pkix_ee = { 1, 1, 1, d32, sizeof(d32) };
+	struct tls_tlsa pkix_ta = { 0, 0, 1, d32, sizeof(d32) };
+	struct tls_tlsa short_digest = { 3, 1, 1, d32, 31 };
+	struct tls_tlsa bad_full = { 3, 0, 0, d32, sizeof(d32) };
+	struct tls_tlsa bad_mtype = { 3, 1, 7, d32, sizeof(d32) };
+	struct tls_tlsa set[3];
+	SSL_CTX *ctx;
+	SSL *ssl;
+	char *err = NULL;
+	size_t i;
+
+	ctx = tls_client_ctx_new(&c, &err);
+	assert_non_null(ctx);
+
+	ssl = tls_client_ssl_new_dane(ctx, "mx.example.com.",
+	    "mx.example.com:25", &ee, 1, &err);
+	assert_non_null(ssl);
+	assert_null(err);
+	assert_string_equal(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name),
+	    "mx.example.com");
+	assert_int_equal(SSL_get_verify_mode(ssl), SSL_VERIFY_PEER);
+	/* the DANE-TA(2) reference identifier */
+	assert_string_equal(X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl),
+	    0), "mx.example.com");
+	assert_true(SSL_dane_set_flags(ssl, 0) &
+	    DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	{
+		int u, d;
+
+		/* no handshake: no match */
+		assert_int_equal(tls_client_dane_match(ssl, &u, &d), 0);
+		assert_int_equal(u, -1);
+		assert_int_equal(d, -1);
+	}
+	SSL_free(ssl);
+
+	/* unusable ones next to a usable one: fine */
+	set[0] = pkix_ee;
+	set[1] = short_digest;
+	set[2] = ta512;
+	ssl = tls_client_ssl_new_dane(ctx, "mx.example.com",
+	    "mx.example.com:25", set, 3, &err);
+	assert_non_null(ssl);
+	SSL_free(ssl);
+
+	/* nothing usable: refused, never a quiet PKIX fallback */
+	{
+		const struct tls_tlsa *bad[] = { &pkix_ee, &pkix_ta,
+		    &short_digest, &bad_full, &bad_mtype };
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			ssl = tls_client_ssl_new_dane(ctx, "mx.example.com",
+			    "mx.example.com:25", bad[i], 1, &err);
+			if (ssl != NULL)
+				fail_msg("record %zu: got an SSL, want none",
+				    i);
+			assert_non_null(err);
+			assert_non_null(strstr(err, "no usable TLSA"));
+			xfree(err);
+			err = NULL;
+		}
+	}
+	assert_null(tls_client_ssl_new_dane(ctx, "mx.example.com",
+	    "mx.example.com:25", &ee, 0, &err));
+	xfree(err);
+	err = NULL;
+	/* DANE binds names, not addresses */
+	assert_null(tls_client_ssl_new_dane(ctx, "192.0.2.1", "192.0.2.1:25",
+	    &ee, 1, &err));
+	assert_non_null(strstr(err, "host name"));
+	xfree(err);
+	err = NULL;
+	/* the plain constructor does not do DANE */
+	assert_null(tls_client_ssl_new(ctx, "mx.example.com",
+	    "mx.example.com:25", TLS_LEVEL_DANE, &err));
+	xfree(err);
+	err = NULL;
+	assert_null(tls_client_ssl_new(ctx, "mx.example.com",
+	    "mx.example.com:25", (enum tls_level)42, &err));
+	xfree(err);
+	SSL_CTX_free(ctx);
+}
+
+/* --- certificate facts on certificates made here ------------------------ */
+
+struct certs {
+	EVP_PKEY *ca_key, *leaf_key;
+	X509 *ca, *leaf, *expired, *self, *many, *odd;
+	X509_STORE *store, *empty;
+};
+
+#define NOT_AFTER	((time_t)2000000000)	/* 2033-05-18 */
+
+static void
+add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+	assert_non_null(e);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+/* mkcert - CN cn with key, signed by issuer/ikey (NULL: self-signed);
+ * valid from nb to na (unix time); SAN san (NULL: none) */
+static X509 *
+mkcert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
+    time_t nb, time_t na, const char *san, int ca, long serial)
+{
+	X509 *x = X509_new();
+	X509_NAME *nm;
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial),
+	    1);
+	assert_non_null(ASN1_TIME_set(X509_getm_notBefore(x), nb));
+	assert_non_null(ASN1_TIME_set(X509_getm_notAfter(x), na));
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	nm = X509_get_subject_name(x);
+	assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0), 1);
+	assert_int_equal(X509_set_issuer_name(x, issuer != NULL ?
+	    X509_get_subject_name(issuer) : nm), 1);
+	if (ca) {
+		add_ext(x, issuer != NULL ? issuer : x,
+		    NID_basic_constraints, "critical,CA:TRUE");
+		add_ext(x, issuer != NULL ? issuer : x, NID_key_usage,
+		    "critical,keyCertSign,cRLSign");
+	} else {
+		add_ext(x, issuer != NULL ? issuer : x,
+		    NID_basic_constraints, "CA:FALSE");
+		add_ext(x, issuer != NULL ? issuer : x, NID_ext_key_usage,
+		    "serverAuth");
+	}
+	if (san != NULL)
+		add_ext(x, issuer != NULL ? issuer : x,
+		    NID_subject_alt_name, san);
+	assert_true(X509_sign(x, ikey != NULL ? ikey : key, EVP_sha256()) >
+	    0);
+	return x;
+}
+
+static int
+certs_setup(void **state)
+{
+	struct certs *k = calloc(1, sizeof(*k));
+	time_t now = time(NULL);
+	GENERAL_NAMES *gens;
+	char san[4096];
+	size_t i, off = 0;
+
+	if (k == NULL)
+		return -1;
+	k->ca_key = EVP_EC_gen("P-256");
+	k->leaf_key = EVP_EC_gen("P-256");
+	if (k->ca_key == NULL || k->leaf_key == NULL)
+		return -1;
+	k->ca = mkcert("Test CA", k->ca_key, NULL, NULL, now - 86400,
+	    now + 86400 * 30, NULL, 1, 1);
+	k->leaf = mkcert("mx.example.test", k->leaf_key, k->ca, k->ca_key,
+	    now - 3600, NOT_AFTER,
+	    "DNS:mx.example.test,DNS:*.wild.example.test,IP:192.0.2.1", 0, 2);
+	k->expired = mkcert("mx.example.test", k->leaf_key, k->ca, k->ca_key,
+	    now - 86400 * 10, now - 86400, "DNS:mx.example.test", 0, 3);
+	k->self = mkcert("mx.example.test", k->leaf_key, NULL, NULL,
+	    now - 3600, now + 86400, "DNS:mx.example.test", 0, 4);
+	/* 60 names of 21 characters: more than fit in 512 */
+	for (i = 0; i < 60; i++)
+		off += (size_t)snprintf(san + off, sizeof(san) - off,
+		    "%sDNS:host%02zu.example.test", i ? "," : "", i);
+	k->many = mkcert("many", k->leaf_key, k->ca, k->ca_key, now - 3600,
+	    now + 86400, san, 0, 5);
+	/* a name with a comma and a control byte, an empty one */
+	k->odd = mkcert("odd\x01", k->leaf_key, k->ca, k->ca_key, now - 3600,
+	    now + 86400, NULL, 0, 6);
+	gens = sk_GENERAL_NAME_new_null();
+	{
+		static const char *const odd[] = { "a,b\x01.test", "",
+		    "c.test" };
+
+		for (i = 0; i < 3; i++) {
+			GENERAL_NAME *g = GENERAL_NAME_new();
+			ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+
+			ASN1_STRING_set(ia5, odd[i], (int)strlen(odd[i]));
+			GENERAL_NAME_set0_value(g, GEN_DNS, ia5);
+			sk_GENERAL_NAME_push(gens, g);
+		}
+	}
+	X509_add1_ext_i2d(k->odd, NID_subject_alt_name, gens, 0, 0);
+	GENERAL_NAMES_free(gens);
+	X509_sign(k->odd, k->ca_key, EVP_sha256());
+	k->store = X509_STORE_new();
+	k->empty = X509_STORE_new();
+	X509_STORE_add_cert(k->store, k->ca);
+	*state = k;
+	return 0;
+}
+
+static int
+certs_teardown(void **state)
+{
+	struct certs *k = *state;
+
+	X509_free(k->ca);
+	X509_free(k->leaf);
+	X509_free(k->expired);
+	X509_free(k->self);
+	X509_free(k->many);
+	X509_free(k->odd);
+	X509_STORE_free(k->store);
+	X509_STORE_free(k->empty);
+	EVP_PKEY_free(k->ca_key);
+	EVP_PKEY_free(k->leaf_key);
+	free(k);
+	return 0;
+}
+
+static void
+test_cert_facts(void **state)
+{
+	struct certs *k = *state;
+	struct tls_cert_facts f;
+	static const struct {
+		const char *host;
+		int want;
+	} hosts[] = {
+		{ "mx.example.test", 1 },
+		{ "MX.Example.TEST.", 1 },	/* case, trailing dot */
+		{ "a.wild.example.test", 1 },
+		{ "b.a.wild.example.test", 0 },	/* left-most label only */
+		{ "wild.example.test", 0 },
+		{ "example.test", 0 },
+		{ "other.test", 0 },
+		{ "192.0.2.1", 1 },
+		{ "192.0.2.2", 0 },
+		{ "", 0 },
+		{ ".", 0 },
+		{ NULL, 0 },
+	};
+	size_t i;
+
+	tls_cert_facts_get(k->leaf, NULL, k->store, "mx.example.test", &f);
+	assert_int_equal(f.have_cert, 1);
+	assert_string_equal(f.subject, "CN=mx.example.test");
+	assert_string_equal(f.issuer, "CN=Test CA");
+	assert_string_equal(f.names, "mx.example.test,*.wild.example.test");
+	assert_int_equal(f.names_total, 2);
+	assert_int_equal(f.names_listed, 2);
+	assert_int_equal(f.not_after, (int64_t)NOT_AFTER);
+	assert_true(f.not_before > 0 && f.not_before < f.not_after);
+	assert_string_equal(f.key_type, "EC");
+	assert_int_equal(f.key_bits, 256);
+	assert_int_equal(f.pkix_valid, 1);
+	assert_string_equal(f.pkix_error, "");
+	assert_int_equal(f.name_match, 1);
+
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		tls_cert_facts_get(k->leaf, NULL, NULL, hosts[i].host, &f);
+		if (f.name_match != hosts[i].want)
+			fail_msg("name_match(%s): got %d, want %d",
+			    hosts[i].host ? hosts[i].host : "NULL",
+			    f.name_match, hosts[i].want);
+		/* no store: PKIX not known */
+		assert_int_equal(f.pkix_valid, -1);
+	}
+
+	/* a chain passed along, the leaf in it as a TLS peer sends it */
+	{
+		STACK_OF(X509) *chain = sk_X509_new_null();
+
+		sk_X509_push(chain, k->leaf);
+		sk_X509_push(chain, k->ca);
+		tls_cert_facts_get(k->leaf, chain, k->store, NULL, &f);
+		assert_int_equal(f.pkix_valid, 1);
+		/* the CA only in the chain, not trusted: not valid */
+		tls_cert_facts_get(k->leaf, chain, k->empty, NULL, &f);
+		assert_int_equal(f.pkix_valid, 0);
+		sk_X509_free(chain);
+	}
+	tls_cert_facts_get(k->leaf, NULL, k->empty, "mx.example.test", &f);
+	assert_int_equal(f.pkix_valid, 0);
+	assert_non_null(strstr(f.pkix_error, "issuer"));
+	assert_int_equal(f.name_match, 1);	/* names are not PKIX */
+
+	tls_cert_facts_get(k->expired, NULL, k->store, "mx.example.test", &f);
+	assert_int_equal(f.pkix_valid, 0);
+	assert_non_null(strstr(f.pkix_error, "expired"));
+	assert_true(f.not_after < (int64_t)time(NULL));
+	assert_int_equal(f.name_match, 1);
+
+	tls_cert_facts_get(k->self, NULL, k->store, "mx.example.test", &f);
+	assert_int_equal(f.pkix_valid, 0);
+	assert_string_equal(f.issuer, "CN=mx.example.test");
+
+	/* bounded: whole names only, in order, the rest counted */
+	tls_cert_facts_get(k->many, NULL, k->store, "host59.example.test", &f);
+	assert_int_equal(f.names_total, 60);
+	assert_true(f.names_listed > 0 && f.names_listed < 60);
+	assert_true(strlen(f.names) < sizeof(f.names));
+	assert_int_equal(strlen(f.names), f.names_listed * 20 - 1);
+	{
+		char last[32];
+
+		snprintf(last, sizeof(last), "host%02u.example.test",
+		    f.names_listed - 1);
+		assert_string_equal(f.names + strlen(f.names) - strlen(last),
+		    last);
+	}
+	assert_int_equal(f.name_match, 1);	/* listed or not */
+
+	/* network text is made printable; ',' in a name cannot split it */
+	tls_cert_facts_get(k->odd, NULL, k->store, "c.test", &f);
+	assert_string_equal(f.subject, "CN=odd\\01");
+	assert_string_equal(f.names, "a?b?.test,c.test");
+	assert_int_equal(f.names_total, 3);
+	assert_int_equal(f.names_listed, 2);
+	assert_int_equal(f.name_match, 1);
+
+	/* no certificate */
+	memset(&f, 0x55, sizeof(f));
+	tls_cert_facts_get(NULL, NULL, k->store, "mx.example.test", &f);
+	assert_int_equal(f.have_cert, 0);
+	assert_int_equal(f.pkix_valid, -1);
+	assert_string_equal(f.names, "");
+	assert_int_equal(f.name_match, 0);
+}
+
 /* connect refused: TEMPFAIL with the reason, the facts recorded */
 static void
 test_connect_refused(void **state)
@@ -467,6 +821,9 @@ main(void)
 		cmocka_unit_test(test_timeouts_default),
 		cmocka_unit_test(test_ctx_policy),
 		cmocka_unit_test(test_ssl_new),
+		cmocka_unit_test(test_ssl_new_dane),
+		cmocka_unit_test_setup_teardown(test_cert_facts, certs_setup,
+		    certs_teardown),
 		cmocka_unit_test(test_connect_refused),
 	};
 	size_t ncase = sizeof(stuff_cases) / sizeof(stuff_cases[0]);
