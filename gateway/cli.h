@@ -47,4 +47,8 @@ int cli_admin(const struct sg_config *cfg, int argc, char **argv);
  * the delivery attempts, how each hop was protected */
 int cli_log(const struct sg_config *cfg, int argc, char **argv);
 
+/* probe DOMAIN [--json] [--no-store] | probe DOMAIN --history [--json]:
+ * the domain's TLS status, probed now (cli_probe.c) */
+int cli_probe(const struct sg_config *cfg, int argc, char **argv);
+
 #endif

@@ -106,6 +106,8 @@ static int check_role_item(struct cfg_loader *, const char *);
 static int check_route_item(struct cfg_loader *, const char *);
 static int check_nexthop(struct cfg_loader *, const char *);
 static int check_forwarder_item(struct cfg_loader *, const char *);
+static int check_rpt_text(struct cfg_loader *, const char *);
+static int check_rpt_address(struct cfg_loader *, const char *);
 
 #define OFF(f)		offsetof(struct sg_config, f)
 
@@ -208,9 +210,9 @@ static const struct cfg_key cfg_keys[] = {
 
 	/* roles */
 	{ .name = "roles", .type = CFG_WORDS, .off = OFF(roles),
-	  .off_n = OFF(nroles), .def = "ingress delivery",
+	  .off_n = OFF(nroles), .def = "ingress delivery prober",
 	  .check = check_role_item,
-	  .help = "roles this node runs: ingress, delivery" },
+	  .help = "roles this node runs: ingress, delivery, prober" },
 
 	/* delivery */
 	{ .name = "delivery_workers", .type = CFG_UINT,
@@ -285,6 +287,44 @@ static const struct cfg_key cfg_keys[] = {
 	{ .name = "delivery_data_done_timeout", .type = CFG_DURATION,
 	  .off = OFF(data_done_timeout), .def = "600s", .min = 1, .max = 3600,
 	  .help = "the reply to the final dot" },
+
+	/* prober */
+	{ .name = "probe_interval", .type = CFG_DURATION,
+	  .off = OFF(probe_interval), .def = "1d", .min = 10,
+	  .max = 30 * 86400,
+	  .help = "re-probe each domain seen recently this often" },
+	{ .name = "probe_retry", .type = CFG_DURATION,
+	  .off = OFF(probe_retry), .def = "1h", .min = 10, .max = 30 * 86400,
+	  .help = "probe again this soon after an inconclusive probe" },
+	{ .name = "probe_seen_days", .type = CFG_UINT,
+	  .off = OFF(probe_seen_days), .def = "30", .min = 1, .max = 3650,
+	  .help = "refresh domains mail went to in this many days" },
+	{ .name = "probe_timeout", .type = CFG_DURATION,
+	  .off = OFF(probe_timeout), .def = "30s", .min = 1, .max = 600,
+	  .help = "each stage of a probe: connect, greeting, EHLO, STARTTLS" },
+	{ .name = "probe_concurrency", .type = CFG_UINT,
+	  .off = OFF(probe_concurrency), .def = "4", .min = 1, .max = 64,
+	  .help = "domains probed at once by the prober role" },
+
+	/* TLS-RPT */
+	{ .name = "tls_rpt", .type = CFG_BOOL, .off = OFF(tls_rpt_enabled),
+	  .def = "yes",
+	  .help = "send daily TLS-RPT (RFC 8460) reports from the prober" },
+	{ .name = "tls_rpt_org_name", .type = CFG_STRING,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(tls_rpt_org_name),
+	  .check = check_rpt_text,
+	  .help = "organization-name in reports; unset: hostname" },
+	{ .name = "tls_rpt_contact", .type = CFG_STRING,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(tls_rpt_contact),
+	  .check = check_rpt_text,
+	  .help = "contact-info in reports; unset: postmaster@hostname" },
+	{ .name = "tls_rpt_from", .type = CFG_STRING,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(tls_rpt_from),
+	  .check = check_rpt_address,
+	  .help = "From: of mailed reports; unset: tlsrpt-noreply@hostname" },
+	{ .name = "tls_rpt_timeout", .type = CFG_DURATION,
+	  .off = OFF(tls_rpt_timeout), .def = "60s", .min = 1, .max = 600,
+	  .help = "one HTTPS report upload" },
 
 	/* supervisor */
 	{ .name = "restart_backoff_max", .type = CFG_DURATION,
@@ -1074,7 +1114,8 @@ check_domain_item(struct cfg_loader *ld, const char *v)
 	return 0;
 }
 
-static const char *const role_names[] = { "ingress", "delivery", NULL };
+static const char *const role_names[] = { "ingress", "delivery", "prober",
+    NULL };
 
 static int
 check_role_item(struct cfg_loader *ld, const char *v)
@@ -1085,8 +1126,41 @@ check_role_item(struct cfg_loader *ld, const char *v)
 	for (i = 0; role_names[i] != NULL; i++)
 		if (strcmp(v, role_names[i]) == 0)
 			return 0;
-	return cfg_why(ld, "'%s' is not a role (ingress, delivery)",
+	return cfg_why(ld, "'%s' is not a role (ingress, delivery, prober)",
 	    cfg_esc(e, sizeof(e), v));
+}
+
+/* check_rpt_text - a TLS-RPT header/JSON value: printable ASCII, bounded
+ * (it goes into a mail header line) */
+static int
+check_rpt_text(struct cfg_loader *ld, const char *v)
+{
+	const char *p;
+
+	if (strlen(v) > 200)
+		return cfg_why(ld, "longer than 200 characters");
+	for (p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return cfg_why(ld, "only printable ASCII is allowed");
+	return 0;
+}
+
+/* check_rpt_address - local@domain, no space, quote or angle bracket */
+static int
+check_rpt_address(struct cfg_loader *ld, const char *v)
+{
+	char e[CFG_ESC_MAX];
+	const char *at = strrchr(v, '@'), *p;
+
+	if (check_rpt_text(ld, v) < 0 || at == NULL || at == v ||
+	    !dns_name_ok(at + 1, strlen(at + 1)))
+		return cfg_why(ld, "'%s' is not an address (local@domain)",
+		    cfg_esc(e, sizeof(e), v));
+	for (p = v; p < at; p++)
+		if (strchr(" \"<>()[],;:\\", *p) != NULL)
+			return cfg_why(ld, "'%s' is not an address "
+			    "(local@domain)", cfg_esc(e, sizeof(e), v));
+	return 0;
 }
 
 int
@@ -1775,6 +1849,9 @@ config_free(struct sg_config **cfgp)
 	words_free(cfg->dns_forwarders, cfg->ndns_forwarders);
 	xfree(cfg->dns_trust_anchor_file);
 	words_free(cfg->dns_allow_zones, cfg->ndns_allow_zones);
+	xfree(cfg->tls_rpt_org_name);
+	xfree(cfg->tls_rpt_contact);
+	xfree(cfg->tls_rpt_from);
 	xfree(cfg);
 	*cfgp = NULL;
 }

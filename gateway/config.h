@@ -72,7 +72,7 @@ struct sg_config {
 	unsigned db_workers;		/* ingress_db_workers: 4 */
 
 	/* roles this node runs */
-	char **roles;			/* roles: ingress delivery */
+	char **roles;			/* roles: ingress delivery prober */
 	size_t nroles;
 
 	/* delivery */
@@ -103,6 +103,22 @@ struct sg_config {
 	unsigned data_xfer_timeout;	/* delivery_data_xfer_timeout: 180s */
 	unsigned data_done_timeout;	/* delivery_data_done_timeout: 600s */
 
+	/* prober: domain TLS status (DESIGN.md "Domain TLS status") */
+	unsigned probe_interval;	/* probe_interval: 1d */
+	unsigned probe_retry;		/* probe_retry: 1h (inconclusive) */
+	unsigned probe_seen_days;	/* probe_seen_days: 30 */
+	unsigned probe_timeout;		/* probe_timeout: 30s per stage */
+	unsigned probe_concurrency;	/* probe_concurrency: 4 */
+
+	/* TLS-RPT (RFC 8460) */
+	int tls_rpt_enabled;		/* tls_rpt: yes */
+	char *tls_rpt_org_name;		/* tls_rpt_org_name: unset = hostname */
+	char *tls_rpt_contact;		/* tls_rpt_contact: unset =
+					 * postmaster@hostname */
+	char *tls_rpt_from;		/* tls_rpt_from: unset =
+					 * tlsrpt-noreply@hostname */
+	unsigned tls_rpt_timeout;	/* tls_rpt_timeout: 60s (HTTPS POST) */
+
 	/* supervisor */
 	unsigned restart_backoff_max;	/* restart_backoff_max: 30 (s) */
 };
@@ -128,7 +144,8 @@ char *config_conninfo(const struct sg_config *cfg);
 
 void config_free(struct sg_config **cfgp);
 
-/* 1 if the configuration enables role name ("ingress", "delivery"). */
+/* 1 if the configuration enables role name ("ingress", "delivery",
+ * "prober"). */
 int config_has_role(const struct sg_config *cfg, const char *name);
 
 /*

@@ -38,6 +38,8 @@ usage(FILE *f)
 	    "  admin               manage SMTP AUTH users\n"
 	    "  log                 delivery attempts: how each hop was "
 	    "protected\n"
+	    "  probe DOMAIN        probe a domain's MX hosts for TLS now and "
+	    "store it\n"
 	    "  version             print the version\n"
 	    "\n"
 	    "Run `sealgate COMMAND --help` for a command's options.\n");
@@ -151,6 +153,7 @@ main(int argc, char **argv)
 			{ "queue", cli_queue },
 			{ "admin", cli_admin },
 			{ "log", cli_log },
+			{ "probe", cli_probe },
 		};
 		size_t k;
 

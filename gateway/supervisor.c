@@ -28,6 +28,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "migrate.h"
+#include "prober.h"
 #include "supervisor.h"
 
 #define ROLE_STABLE_SECS 60
@@ -133,6 +134,7 @@ supervisor_serve(const struct sg_config *cfg)
 	struct role roles[] = {
 		{ "ingress", ingress_main, 0, 0, 0, 1, 0, 0 },
 		{ "delivery", delivery_main, 0, 0, 0, 1, 0, 0 },
+		{ "prober", prober_main, 0, 0, 0, 1, 0, 0 },
 	};
 	size_t nroles = sizeof(roles) / sizeof(roles[0]), i;
 	int *fds = xcalloc(cfg->nlisten, sizeof(int));

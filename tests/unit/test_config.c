@@ -344,7 +344,16 @@ static const struct bad_case bad_cases[] = {
 	/* cidr */
 	/* delivery keys */
 	{ "unknown role", "roles = ingress web\n",
-	  "test.conf:1: roles: 'web' is not a role (ingress, delivery)", NULL },
+	  "test.conf:1: roles: 'web' is not a role (ingress, delivery, "
+	  "prober)", NULL },
+	{ "probe interval too short", "probe_interval = 5s\n",
+	  "test.conf:1: probe_interval: ", NULL },
+	{ "probe concurrency 0", "probe_concurrency = 0\n",
+	  "test.conf:1: probe_concurrency: ", NULL },
+	{ "tls_rpt_from not an address", "tls_rpt_from = nobody\n",
+	  "test.conf:1: tls_rpt_from: 'nobody' is not an address", NULL },
+	{ "tls_rpt_org_name control char", "tls_rpt_org_name = \"a\\tb\"\n",
+	  "test.conf:1: tls_rpt_org_name: ", NULL },
 	{ "bad tls level", "delivery_tls_level = maybe\n",
 	  "test.conf:1: delivery_tls_level: ", NULL },
 	{ "forced domain with space junk", "forced_tls_domains = bank..example\n",
@@ -648,6 +657,20 @@ check_defaults(const struct sg_config *cfg)
 	assert_int_equal(cfg->eightbit_headers, EIGHTBIT_HDR_ACCEPT);
 	assert_int_equal(cfg->db_workers, 4);
 	assert_int_equal(cfg->restart_backoff_max, 30);
+	assert_int_equal(cfg->nroles, 3);
+	assert_string_equal(cfg->roles[0], "ingress");
+	assert_string_equal(cfg->roles[1], "delivery");
+	assert_string_equal(cfg->roles[2], "prober");
+	assert_int_equal(cfg->probe_interval, 86400);
+	assert_int_equal(cfg->probe_retry, 3600);
+	assert_int_equal(cfg->probe_seen_days, 30);
+	assert_int_equal(cfg->probe_timeout, 30);
+	assert_int_equal(cfg->probe_concurrency, 4);
+	assert_int_equal(cfg->tls_rpt_enabled, 1);
+	assert_null(cfg->tls_rpt_org_name);
+	assert_null(cfg->tls_rpt_contact);
+	assert_null(cfg->tls_rpt_from);
+	assert_int_equal(cfg->tls_rpt_timeout, 60);
 }
 
 static void
