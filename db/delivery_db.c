@@ -83,7 +83,8 @@ static const char claim_sql[] =
     " WHERE state IN ('queued', 'deferred') AND next_attempt_at <= now()"
     "   AND (lease_until IS NULL OR lease_until < now())"
     "   AND NOT (domain = ANY ($3::text[]))"
-    " ORDER BY (domain IS NOT DISTINCT FROM $4) DESC, next_attempt_at"
+    "   AND ($4::text IS NULL OR domain = $4)"
+    " ORDER BY next_attempt_at"
     " LIMIT 1 FOR UPDATE SKIP LOCKED)"
     " UPDATE recipients r SET lease_owner = $1,"
     "   lease_until = now() + make_interval(secs => $2::int),"
@@ -113,7 +114,14 @@ delivery_db_claim(struct db *db, const char *owner, unsigned lease_secs,
 	p[1] = lease;
 	p[2] = arr;
 	p[3] = prefer;
+	/* the preferred domain (a connection is open to it) first; no
+	 * ORDER BY on an expression, so the due-time index serves both */
 	res = db_exec(db, claim_sql, 4, p, &transient, err_out);
+	if (res != NULL && PQntuples(res) == 0 && prefer != NULL) {
+		PQclear(res);
+		p[3] = NULL;
+		res = db_exec(db, claim_sql, 4, p, &transient, err_out);
+	}
 	xfree(arr);
 	if (res == NULL)
 		return transient ? -2 : -1;

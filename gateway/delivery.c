@@ -32,6 +32,7 @@
 #include "dns.h"
 #include "domain_db.h"
 #include "mta_sts.h"
+#include "outbound.h"
 #include "dsn.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -43,8 +44,8 @@
 #include "smtp_client.h"
 #include "tls_client.h"
 
-#define DELIVERY_IDLE_WAKE 60		/* seconds: re-check the queue */
 #define DELIVERY_MAX_BUSY 512
+#define DELIVERY_CONN_IDLE 2		/* seconds an idle connection is kept */
 
 struct dv {
 	const struct sg_config *cfg;
@@ -813,13 +814,7 @@ worker_main(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	memset(&dc, 0, sizeof(dc));
-	dc.forwarders = (const char *const *)d->cfg->dns_forwarders;
-	dc.nforwarders = d->cfg->ndns_forwarders;
-	dc.trust_anchor_file = d->cfg->dns_trust_anchor_file;
-	dc.allow_zones = (const char *const *)d->cfg->dns_allow_zones;
-	dc.nallow_zones = d->cfg->ndns_allow_zones;
-	dc.ipv6 = 1;
+	outbound_dns_conf(d->cfg, &dc);
 	w->dns = dns_resolver_new(&dc, &err);
 	if (w->dns == NULL)
 		fatal("event=dns_setup_failed error=\"%s\"", err);
@@ -831,8 +826,26 @@ worker_main(void *arg)
 		int r;
 
 		pthread_mutex_lock(&d->mu);
-		while (!d->stop && d->generation == seen)
-			pthread_cond_wait(&d->cv, &d->mu);
+		while (!d->stop && d->generation == seen) {
+			/*
+			 * An open connection is kept for a short while, like
+			 * Postfix's connection cache: mail to the same domain
+			 * arriving now needs no new TCP and TLS handshake.
+			 */
+			if (w->conn != NULL) {
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += DELIVERY_CONN_IDLE;
+				if (pthread_cond_timedwait(&d->cv, &d->mu, &ts) ==
+				    ETIMEDOUT && d->generation == seen) {
+					pthread_mutex_unlock(&d->mu);
+					conn_drop(w);
+					pthread_mutex_lock(&d->mu);
+				}
+			} else {
+				pthread_cond_wait(&d->cv, &d->mu);
+			}
+		}
 		if (d->stop) {
 			pthread_mutex_unlock(&d->mu);
 			break;
@@ -884,7 +897,6 @@ worker_main(void *arg)
 			dest_leave(d, b.domain);
 			delivery_batch_free(&b);
 		}
-		conn_drop(w);
 	}
 	conn_drop(w);
 	db_close(&w->db);
@@ -892,12 +904,18 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* wake_workers - new work: one worker per notification (it claims until
+ * nothing is due, and the next notification wakes another), all of them
+ * when retries fall due */
 static void
-wake_workers(struct dv *d)
+wake_workers(struct dv *d, int all)
 {
 	pthread_mutex_lock(&d->mu);
 	d->generation++;
-	pthread_cond_broadcast(&d->cv);
+	if (all)
+		pthread_cond_broadcast(&d->cv);
+	else
+		pthread_cond_signal(&d->cv);
 	pthread_mutex_unlock(&d->mu);
 }
 
@@ -905,7 +923,6 @@ int
 delivery_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 {
 	struct dv d;
-	struct tls_client_conf tc;
 	struct worker *ws;
 	pthread_t *th;
 	struct sigaction sa;
@@ -929,27 +946,10 @@ delivery_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	memset(&tc, 0, sizeof(tc));
-	tc.min_version = cfg->delivery_tls_min_version;
-	tc.ciphers = cfg->tls_ciphers;
-	tc.ciphersuites = cfg->tls_ciphersuites;
-	tc.ca_file = cfg->delivery_ca_file;
-	d.tls = tls_client_ctx_new(&tc, &err);
+	d.tls = outbound_tls_ctx(cfg, &err);
 	if (d.tls == NULL)
 		fatal("event=tls_setup_failed error=\"%s\"", err);
-	d.cc.helo_name = cfg->hostname;
-	d.cc.tls_ctx = d.tls;
-	d.cc.tls_min_version = cfg->delivery_tls_min_version;
-	d.cc.t.connect = cfg->connect_timeout;
-	d.cc.t.greeting = cfg->helo_timeout;
-	d.cc.t.ehlo = cfg->helo_timeout;
-	d.cc.t.starttls = cfg->helo_timeout;
-	d.cc.t.mail = cfg->mail_timeout;
-	d.cc.t.rcpt = cfg->mail_timeout;
-	d.cc.t.data_init = cfg->data_init_timeout;
-	d.cc.t.data_block = cfg->data_xfer_timeout;
-	d.cc.t.data_done = cfg->data_done_timeout;
-	d.cc.t.quit = 30;
+	outbound_client_conf(cfg, d.tls, &d.cc);
 	if (privdrop(cfg->run_user, &err) < 0)
 		fatal("event=privdrop_failed error=\"%s\"", err);
 
@@ -980,7 +980,7 @@ delivery_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 		struct pollfd pfd;
 		double due = -1;
 		int timeout_ms, got = 0;
-		int64_t last_wake = 0;
+		int64_t next_check = 0;
 
 		/* (re)subscribe; a reconnect loses LISTEN */
 		res = db_exec(listen_db, "LISTEN sealgate_queue", 0, NULL,
@@ -993,53 +993,72 @@ delivery_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 			continue;
 		}
 		PQclear(res);
-		wake_workers(&d);
+		wake_workers(&d, 1);
+		next_check = 0;
 		for (;;) {
+			int64_t now = mono_ms();
+			int woke = 0;
+
 			if (dv_stop)
 				break;
-			if (delivery_db_next_due(listen_db, &due, &err) < 0) {
-				log_err("event=db_error error=\"%s\"", err);
-				xfree(err);
-				err = NULL;
-				break;
+			/*
+			 * Retries: ask when the next one is due only on a
+			 * timer, never per notification, and wake everyone
+			 * when it is time.
+			 */
+			if (now >= next_check) {
+				if (delivery_db_next_due(listen_db, &due,
+				    &err) < 0) {
+					log_err("event=db_error error=\"%s\"",
+					    err);
+					xfree(err);
+					err = NULL;
+					break;
+				}
+				if (due >= 0 && due < 0.001) {
+					wake_workers(&d, 1);
+					woke = 1;
+					/* if all are busy it stays due: look
+					 * again in a second, not sooner */
+					due = 1;
+				}
+				/* a worker's deferral makes a row due later
+				 * without a notification: look at least once
+				 * a second (one indexed query) */
+				if (due < 0 || due > 1)
+					due = 1;
+				next_check = now + (int64_t)(due * 1000) + 5;
 			}
-			timeout_ms = due < 0 ? DELIVERY_IDLE_WAKE * 1000 :
-			    (int)(due * 1000) + 10;
-			if (timeout_ms > DELIVERY_IDLE_WAKE * 1000)
-				timeout_ms = DELIVERY_IDLE_WAKE * 1000;
-			{
-				int64_t since = mono_ms() - last_wake;
-				if (since < 1000 && timeout_ms < 1000 - since)
-					timeout_ms = (int)(1000 - since);
+			/*
+			 * A notification that arrived while a query ran is
+			 * already buffered inside libpq: poll() would not
+			 * see it. Drain before sleeping.
+			 */
+			while ((n = PQnotifies(db_conn(listen_db))) != NULL) {
+				got = 1;
+				PQfreemem(n);
+			}
+			if (got) {
+				if (!woke)
+					wake_workers(&d, 0);
+				got = 0;
+				continue;
 			}
 			pfd.fd = PQsocket(db_conn(listen_db));
 			pfd.events = POLLIN;
 			if (pfd.fd < 0)
 				break;
+			timeout_ms = (int)(next_check - mono_ms());
+			if (timeout_ms < 0)
+				timeout_ms = 0;
 			/* wake at least once a second to notice SIGTERM */
-			if (poll(&pfd, 1, timeout_ms > 1000 ? 1000 :
-			    timeout_ms) < 0 && errno != EINTR)
+			if (timeout_ms > 1000)
+				timeout_ms = 1000;
+			if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
 				break;
-			if (pfd.revents & POLLIN) {
-				if (PQconsumeInput(db_conn(listen_db)) != 1)
-					break;	/* connection lost: re-LISTEN */
-				while ((n = PQnotifies(db_conn(listen_db))) !=
-				    NULL) {
-					got = 1;
-					PQfreemem(n);
-				}
-			}
-			/*
-			 * Due work wakes the workers at most once a second:
-			 * if they are all busy, the due row stays due and
-			 * asking again sooner would only spin.
-			 */
-			if (got || (due >= 0 && timeout_ms <= 1000 &&
-			    mono_ms() - last_wake >= 1000)) {
-				wake_workers(&d);
-				last_wake = mono_ms();
-				got = 0;
-			}
+			if ((pfd.revents & POLLIN) &&
+			    PQconsumeInput(db_conn(listen_db)) != 1)
+				break;	/* connection lost: re-LISTEN */
 		}
 	}
 	log_info("event=delivery_stopping");
