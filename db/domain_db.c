@@ -186,7 +186,8 @@ store_once(struct db *db, const struct domain_db_update *u,
 		goto fail;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		*err_out = xstrdup("domain_tls_status: row vanished");
+		if (err_out != NULL)
+			*err_out = xstrdup("domain_tls_status: row vanished");
 		r = -1;
 		goto fail;
 	}

@@ -7,7 +7,7 @@
  * Domains are passed lower case without a trailing dot. Several prober
  * nodes may share the database: a domain is claimed with a lease before
  * it is probed. Library module: never logs. Returns 0 / -1 / -2
- * (transient) like db.h unless said otherwise.
+ * (transient) like db.h unless said otherwise; err_out may be NULL.
  */
 #ifndef SEALGATE_DOMAIN_DB_H
 #define SEALGATE_DOMAIN_DB_H

@@ -33,6 +33,8 @@
 #include "domain_db.h"
 #include "mta_sts.h"
 #include "outbound.h"
+#include "tls_rpt.h"
+#include "tls_rpt_db.h"
 #include "dsn.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -539,6 +541,30 @@ bounce(struct worker *w, const struct delivery_batch *b,
 
 #define DELIVERY_PROBE_WAIT_MS 10000	/* first contact: wait for a probe */
 
+/* tls_rpt_note - count the session for the domain's TLS report (RFC 8460):
+ * under its MTA-STS policy, its TLSA records, or no policy */
+static void
+tls_rpt_note(struct worker *w, const char *domain,
+    const struct host_policy *hp, const struct smtpc_result *res)
+{
+	struct tls_rpt_event ev;
+	enum tls_rpt_result rt;
+
+	if (tls_rpt_classify(res, &rt) < 0)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.policy_domain = domain;
+	ev.policy_type = res->verified == TLS_VERIFIED_DANE ||
+	    res->dane_usage != 0 ? TLS_RPT_POLICY_TLSA : hp->sts != NULL ?
+	    TLS_RPT_POLICY_STS : TLS_RPT_POLICY_NONE;
+	ev.policy_string = ev.policy_type == TLS_RPT_POLICY_STS ?
+	    hp->sts->text : NULL;
+	ev.result = rt;
+	ev.mx_host = res->mx_host[0] ? res->mx_host : NULL;
+	ev.receiving_ip = res->mx_addr[0] ? res->mx_addr : NULL;
+	(void)tls_rpt_record(w->db, &ev, NULL);
+}
+
 /*
  * domain_knowledge - fill din with the domain TLS cache (sticky TLS) and
  * the MTA-STS policy. A domain never probed is probed first when this
@@ -671,6 +697,8 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 		hp.mx_secure = mx.secure;
 		w->conn = try_hosts(w, &mx, port, plan.level, &hp, &res,
 		    &tls_failed);
+		if (mx_routed && cfg->tls_rpt_enabled)
+			tls_rpt_note(w, b->domain, &hp, &res);
 		if (w->conn == NULL && tls_failed && hp.sticky) {
 			/* a TLS-capable domain lost TLS: downgrade attack or
 			 * a real change; nothing was sent, ask the prober */
