@@ -23,6 +23,7 @@
 
 #define DB_BACKOFF_FIRST_MS	100
 #define DB_BACKOFF_MAX_MS	2000
+#define DB_STMT_MAX	64	/* prepared statements per connection */
 #define DB_ERR_MAX		4096
 
 enum db_tx_state {
@@ -40,6 +41,11 @@ struct db {
 	int tx_transient;	/* DB_TX_FAILED by an error worth retrying */
 	int doomed;		/* the server said FATAL: it is closing */
 	char sqlstate[6];
+	int sync_commit;	/* 1: COMMIT waits for the WAL flush */
+	/* statements prepared on this connection (forgotten on reconnect):
+	 * the same SQL text is parsed and planned once, not per call */
+	char *stmt_sql[DB_STMT_MAX];
+	size_t nstmt;
 };
 
 /*
@@ -112,12 +118,15 @@ sleep_ms(long ms)
 		;
 }
 
+static void db_forget_stmts(struct db *db);
+
 static void
 db_disconnect(struct db *db)
 {
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->conn = NULL;
+	db_forget_stmts(db);
 }
 
 /* db_connect_once - one connection attempt plus session settings */
@@ -150,9 +159,9 @@ db_connect_once(struct db *db, char **err_out)
 		return -1;
 	}
 	/* A 250 is a promise: COMMIT returns only once the WAL is flushed,
-	 * whatever the server's default says. */
-	r = PQexecParams(c, "SET synchronous_commit = on", 0, NULL, NULL,
-	    NULL, NULL, 0);
+	 * whatever the server's default says (db_set_sync_commit()). */
+	r = PQexecParams(c, db->sync_commit ? "SET synchronous_commit = on" :
+	    "SET synchronous_commit = off", 0, NULL, NULL, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		*err_out = db_errstr("connect: SET synchronous_commit: ",
 		    PQerrorMessage(c));
@@ -370,6 +379,7 @@ db_open_app(const char *conninfo, const char *app_name, char **err_out)
 	db = xcalloc(1, sizeof(*db));
 	db->conninfo = xstrdup(conninfo != NULL ? conninfo : "");
 	db->app_name = xstrdup(app_name != NULL ? app_name : "sealgate");
+	db->sync_commit = 1;
 	if (db_reconnect(db, err_out) < 0) {
 		db_close(&db);
 		return NULL;
@@ -419,6 +429,64 @@ db_sqlstate(const struct db *db)
 	return db->sqlstate;
 }
 
+/* db_forget_stmts - the connection is gone: so are its statements */
+static void
+db_forget_stmts(struct db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->nstmt; i++)
+		xfree(db->stmt_sql[i]);
+	db->nstmt = 0;
+}
+
+/*
+ * db_exec_cached - run sql as a prepared statement, preparing it the
+ * first time on this connection (at most DB_STMT_MAX of them; beyond, or
+ * if preparing fails, the unnamed statement path gives the same result
+ * and the same errors).
+ */
+static PGresult *
+db_exec_cached(struct db *db, const char *sql, int nparams,
+    const char *const *params, const int *lengths, const int *formats,
+    int result_format)
+{
+	char name[24];
+	size_t i;
+	PGresult *r;
+
+	for (i = 0; i < db->nstmt; i++)
+		if (strcmp(db->stmt_sql[i], sql) == 0)
+			break;
+	if (i == db->nstmt) {
+		if (db->nstmt == DB_STMT_MAX)
+			goto unnamed;
+		snprintf(name, sizeof(name), "sg%zu", i);
+		r = PQprepare(db->conn, name, sql, nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			PQclear(r);
+			goto unnamed;
+		}
+		PQclear(r);
+		db->stmt_sql[db->nstmt++] = xstrdup(sql);
+	}
+	snprintf(name, sizeof(name), "sg%zu", i);
+	return PQexecPrepared(db->conn, name, nparams, params, lengths,
+	    formats, result_format);
+unnamed:
+	return PQexecParams(db->conn, sql, nparams, NULL, params, lengths,
+	    formats, result_format);
+}
+
+void
+db_set_sync_commit(struct db *db, int on)
+{
+	db->sync_commit = on;
+	if (db->conn != NULL)
+		PQclear(PQexec(db->conn, on ? "SET synchronous_commit = on" :
+		    "SET synchronous_commit = off"));
+}
+
 PGresult *
 db_exec_bin(struct db *db, const char *sql, int nparams,
     const char *const *params, const int *lengths, const int *formats,
@@ -437,8 +505,8 @@ db_exec_bin(struct db *db, const char *sql, int nparams,
 			*transient_out = 1;
 		return NULL;
 	}
-	res = PQexecParams(db->conn, sql, nparams, NULL, params, lengths,
-	    formats, result_format);
+	res = db_exec_cached(db, sql, nparams, params, lengths, formats,
+	    result_format);
 	st = PQresultStatus(res);
 	if (res != NULL && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
 		return res;

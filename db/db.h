@@ -74,6 +74,16 @@ int db_begin(struct db *db, char **err_out);
 int db_commit(struct db *db, char **err_out);
 void db_rollback(struct db *db);
 
+/*
+ * db_set_sync_commit - 1 (the default): COMMIT returns once the WAL is on
+ * disk, which ingress needs before it may say 250. 0: the delivery side's
+ * bookkeeping (claims, outcomes), where a crash can at worst lose a
+ * committed outcome and deliver again: at-least-once, as documented. WAL
+ * order keeps an earlier commit durable whenever a later one is.
+ * Survives reconnects.
+ */
+void db_set_sync_commit(struct db *db, int on);
+
 /* Underlying connection (LISTEN/NOTIFY users); may change on reconnect. */
 PGconn *db_conn(struct db *db);
 

@@ -73,9 +73,10 @@ array_literal(const char *const *v, size_t n)
 }
 
 /*
- * The claim: pick one due row (skipping rows others hold), then lease
- * every due row of that message and domain. A row another worker leased
- * meanwhile is re-checked by UPDATE under READ COMMITTED and left out.
+ * The claim: pick one due row (skipping rows others hold), then every due
+ * row of that message and domain that nobody holds. Both steps lock with
+ * SKIP LOCKED, so two workers never wait on each other (no deadlock);
+ * at worst a message's recipients at one domain go out in two batches.
  */
 static const char claim_sql[] =
     "WITH pick AS ("
@@ -85,14 +86,18 @@ static const char claim_sql[] =
     "   AND NOT (domain = ANY ($3::text[]))"
     "   AND ($4::text IS NULL OR domain = $4)"
     " ORDER BY next_attempt_at"
-    " LIMIT 1 FOR UPDATE SKIP LOCKED)"
-    " UPDATE recipients r SET lease_owner = $1,"
-    "   lease_until = now() + make_interval(secs => $2::int),"
-    "   attempts = r.attempts + 1, updated_at = now()"
-    " FROM pick WHERE r.message_id = pick.message_id"
+    " LIMIT 1 FOR UPDATE SKIP LOCKED),"
+    " batch AS ("
+    " SELECT r.id FROM recipients r, pick"
+    " WHERE r.message_id = pick.message_id"
     "   AND r.domain IS NOT DISTINCT FROM pick.domain"
     "   AND r.state IN ('queued', 'deferred') AND r.next_attempt_at <= now()"
     "   AND (r.lease_until IS NULL OR r.lease_until < now())"
+    " FOR UPDATE OF r SKIP LOCKED)"
+    " UPDATE recipients r SET lease_owner = $1,"
+    "   lease_until = now() + make_interval(secs => $2::int),"
+    "   attempts = r.attempts + 1, updated_at = now()"
+    " FROM batch WHERE r.id = batch.id"
     " RETURNING r.id, r.rcpt, r.attempts, r.message_id, r.domain";
 
 int

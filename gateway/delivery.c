@@ -891,6 +891,7 @@ worker_main(void *arg)
 					err = NULL;
 					break;
 				}
+				db_set_sync_commit(w->db, 0);
 			}
 			pthread_mutex_lock(&d->mu);
 			busy_list(d, busy, &nbusy);

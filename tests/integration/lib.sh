@@ -4,6 +4,14 @@ set -eu
 
 T=$SG_TMP/$SG_TEST
 mkdir -p "$T"
+
+# Each test has a database of its own on the run's PostgreSQL: one
+# test's queue is never delivered by another test's gateway.
+SG_DB=$(echo "sg_$SG_TEST" | tr -c 'a-z0-9_\n' '_')
+psql -X -q -h "$SG_VAR/pg/sock" -p "$SG_PG_PORT" -U postgres postgres \
+    -c "DROP DATABASE IF EXISTS $SG_DB" -c "CREATE DATABASE $SG_DB OWNER sealgate" \
+    >/dev/null || { echo "FAIL: cannot create database $SG_DB" >&2; exit 1; }
+SG_CONNINFO="host=$SG_VAR/pg/sock port=$SG_PG_PORT dbname=$SG_DB user=sealgate"
 GW_PIDS=""
 
 fail() {
@@ -50,6 +58,7 @@ gw_config() {
 		echo "hostname = mx.test"
 		echo "state_dir = $SG_VAR"
 		echo "embedded_db_port = $SG_PG_PORT"
+		echo "database = $SG_CONNINFO"
 		[ "$(id -u)" = 0 ] && echo "user = sealgate"
 		echo "smtp_listen = 127.0.0.1:$2"
 		echo "smtp_tls_cert_file = $SG_TMP/cert.pem"
@@ -154,7 +163,7 @@ sg() {	# NAME args... - the CLI with NAME's config
 }
 
 psql_sg() {
-	psql -X -q -tA -h "$SG_VAR/pg/sock" -p "$SG_PG_PORT" -U sealgate sealgate "$@"
+	psql -X -q -tA -h "$SG_VAR/pg/sock" -p "$SG_PG_PORT" -U sealgate "$SG_DB" "$@"
 }
 
 script() {	# PORT FILE [VAR=VAL...] - run an SMTP transcript

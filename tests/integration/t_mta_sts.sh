@@ -30,7 +30,7 @@ DNSP=$((P + 1))
 HTTPS=$SG_TOP/tests/integration/receivers/https_policy.py
 BDIR=$(dirname "$SG_BIN")
 GET=$BDIR/tools/mtasts_get
-CONNINFO="host=$SG_VAR/pg/sock port=$SG_PG_PORT dbname=sealgate user=sealgate"
+CONNINFO="host=$SG_VAR/pg/sock port=$SG_PG_PORT dbname=$SG_DB user=sealgate"
 
 # --- the driver: the Makefile rule, else a direct build
 get_fresh() {

@@ -18,7 +18,7 @@ HTTPS=$SG_TOP/tests/integration/receivers/tlsrpt_https.py
 REC=$SG_TOP/${BUILD:-build}/tools/tlsrpt_record
 [ -x "$REC" ] || REC=$(dirname "$SG_BIN")/tools/tlsrpt_record
 [ -x "$REC" ] || fail "tlsrpt_record not built"
-CI="host=$SG_VAR/pg/sock port=$SG_PG_PORT dbname=sealgate user=sealgate"
+CI="host=$SG_VAR/pg/sock port=$SG_PG_PORT dbname=$SG_DB user=sealgate"
 
 Z=$T/zones
 mkdir -p "$Z"
