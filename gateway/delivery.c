@@ -711,8 +711,8 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 		}
 		if (w->conn == NULL && hp.skipped[0] != '\0' &&
 		    res.reply[0] == '\0')
-			snprintf(res.reply, sizeof(res.reply), "no usable MX "
-			    "(%s)", hp.skipped);
+			snprintf(res.reply, sizeof(res.reply), "451 4.7.5 no "
+			    "usable MX (%s)", hp.skipped);
 		if (w->conn == NULL) {
 			char r[600];
 			int code = res.status == SMTPC_PERMFAIL ? 550 : 451;
