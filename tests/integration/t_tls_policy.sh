@@ -7,6 +7,8 @@
 #   MTA-STS enforce with a good certificate: delivered, verified=mta-sts
 #   MTA-STS enforce whose MX presents a wrong-name certificate: receives
 #     nothing (no MAIL), deferred
+#   DANE: a matching TLSA record delivers (verified=dane); a record that
+#     does not match the certificate: nothing received, deferred
 #   MTA-STS enforce and an MX the policy does not name: not used for
 #     delivery (the prober may still look at it)
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +54,25 @@ for d in good bad other; do
 mx		A	127.0.84.$n
 _mta-sts	TXT	"v=STSv1; id=pol1;"
 mta-sts		A	127.0.85.$n
+ZONE
+done
+# DANE: signed zones; TLSA at _PORT._tcp (the port delivery connects to)
+leaf mx.dane-ok.test DNS:mx.dane-ok.test
+spki() {
+	openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER |
+	    openssl dgst -sha256 | sed 's/.*= //'
+}
+good=$(spki "$C/mx.dane-ok.test.pem")
+other=$(spki "$C/wrongname.pem")
+for d in ok bad; do
+	n=5
+	h=$good
+	[ $d = bad ] && { n=6; h=$other; }
+	cat >"$Z/dane-$d.test.zone" <<ZONE
+; dns-test-server: sign
+@		MX	10 mx.dane-$d.test.
+mx		A	127.0.84.$n
+_$R._tcp.mx	TLSA	3 1 1 $h
 ZONE
 done
 dns_start $((P + 1)) "$Z"
@@ -101,6 +122,7 @@ recv() {	# NAME ADDR [fakesmtp options]
 gw_config gw $P <<CONF
 roles = ingress delivery prober
 dns_forwarders = $SG_DNS
+dns_trust_anchor_file = $SG_DNS_TA
 dns_allow_zones = test
 delivery_port = $R
 delivery_ca_file = $C/ca.pem
@@ -176,3 +198,17 @@ if grep -qE "b'(MAIL|RCPT|DATA)|marker-" "$T/other.log"; then
 	fail "a host outside the policy got the message: $(cat "$T/other.log")"
 fi
 ok "the host outside the policy received nothing"
+
+# --- DANE (RFC 7672) through the gateway: the TLSA record decides
+recv daneok 127.0.84.5 --cert "$C/mx.dane-ok.test.pem" --key "$C/mx.dane-ok.test.key"
+id=$(send v@dane-ok.test)
+assert_eq "$(wait_attempt "$id")" delivered "DANE-EE record matches: delivered"
+assert_eq "$(attempt "$id" tls_verified)" dane "verified by DANE"
+recv danebad 127.0.84.6 --cert "$C/mx.dane-ok.test.pem" --key "$C/mx.dane-ok.test.key"
+id=$(send u@dane-bad.test)
+assert_eq "$(wait_attempt "$id")" deferred "TLSA does not match the certificate: deferred"
+if grep -qE "b'(MAIL|RCPT|DATA)|marker-" "$T/danebad.log"; then
+	fail "the DANE-mismatch server got the message: $(cat "$T/danebad.log")"
+fi
+ok "the DANE-mismatch server received nothing"
+assert_eq "$(attempt "$id" tls_verified)" failed "audit: DANE verification failed"
