@@ -442,9 +442,9 @@ db_forget_stmts(struct db *db)
 
 /*
  * db_exec_cached - run sql as a prepared statement, preparing it the
- * first time on this connection (at most DB_STMT_MAX of them; beyond, or
- * if preparing fails, the unnamed statement path gives the same result
- * and the same errors).
+ * first time on this connection (at most DB_STMT_MAX of them; beyond,
+ * the unnamed statement). A statement that fails to prepare returns that
+ * failure, exactly as executing it would have.
  */
 static PGresult *
 db_exec_cached(struct db *db, const char *sql, int nparams,
@@ -463,10 +463,9 @@ db_exec_cached(struct db *db, const char *sql, int nparams,
 			goto unnamed;
 		snprintf(name, sizeof(name), "sg%zu", i);
 		r = PQprepare(db->conn, name, sql, nparams, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			PQclear(r);
-			goto unnamed;
-		}
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;	/* the statement's own error (and, in a
+					 * transaction, it is now failed) */
 		PQclear(r);
 		db->stmt_sql[db->nstmt++] = xstrdup(sql);
 	}
