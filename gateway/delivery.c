@@ -390,6 +390,7 @@ try_hosts(struct worker *w, const struct dns_mx_result *mx, unsigned port,
 	for (h = 0; h < mx->nhosts; h++) {
 		const struct dns_mx_host *host = &mx->hosts[h];
 		struct smtp_conn_opts opts;
+		struct smtp_client_conf cc;
 		struct dane_result dr;
 		int have_dr = 0;
 
@@ -430,13 +431,18 @@ try_hosts(struct worker *w, const struct dns_mx_result *mx, unsigned port,
 			opts.level = TLS_LEVEL_VERIFY;
 			opts.mta_sts = 1;
 		}
+		/* RFC 8461 4.2: TLS 1.2 at least to an MTA-STS host, even
+		 * where delivery_tls_min_version allows older */
+		cc = w->d->cc;
+		if (opts.mta_sts && cc.tls_min_version < TLS1_2_VERSION)
+			cc.tls_min_version = TLS1_2_VERSION;
 		for (a = 0; a < host->naddrs; a++) {
 			struct dns_addr addr = host->addrs[a];
 			struct smtp_conn *c;
 
 			set_port(&addr, port);
 			memset(res, 0, sizeof(*res));
-			c = smtp_conn_open_opts(&w->d->cc, host->name,
+			c = smtp_conn_open_opts(&cc, host->name,
 			    (struct sockaddr *)&addr.ss, addr.len, &opts, res);
 			if (c != NULL) {
 				if (have_dr)
