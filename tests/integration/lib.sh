@@ -226,6 +226,48 @@ bg_track() {
 	BG_PIDS="$BG_PIDS $1"
 }
 
+# fake_recv NAME ADDR PORT [fakesmtp options] - a receiving SMTP server
+# (tests/integration/receivers/fakesmtp.py) logging to $T/NAME.log and
+# storing mail in $T/NAME.mail; sets RECV_PID; stopped at exit.
+fake_recv() {
+	_n=$1
+	_a=$2
+	_p=$3
+	shift 3
+	rm -f "$T/$_n.ready"
+	mkdir -p "$T/$_n.mail"
+	python3 "$SG_TOP/tests/integration/receivers/fakesmtp.py" --addr "$_a" \
+	    --port "$_p" --log "$T/$_n.log" --maildir "$T/$_n.mail" \
+	    --ready "$T/$_n.ready" "$@" >"$T/$_n.err" 2>&1 &
+	RECV_PID=$!
+	bg_track $RECV_PID
+	_i=0
+	while [ ! -f "$T/$_n.ready" ]; do
+		_i=$((_i + 1))
+		[ $_i -lt 100 ] || { cat "$T/$_n.err" >&2; fail "receiver $_n did not start"; }
+		sleep 0.1
+	done
+}
+
+# test_ca DIR - a throwaway CA in DIR (ca.pem, ca.key);
+# test_leaf DIR NAME SAN - a leaf NAME.pem/NAME.key signed by it
+test_ca() {
+	mkdir -p "$1"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -days 30 -subj "/CN=sealgate test CA" \
+	    -addext "basicConstraints=critical,CA:TRUE" \
+	    -keyout "$1/ca.key" -out "$1/ca.pem" 2>/dev/null || fail "test CA"
+}
+test_leaf() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj "/CN=$2" -keyout "$1/$2.key" -out "$1/$2.csr" 2>/dev/null ||
+	    fail "csr $2"
+	printf 'subjectAltName=%s\n' "$3" >"$1/$2.ext"
+	openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" \
+	    -CAcreateserial -days 30 -extfile "$1/$2.ext" -out "$1/$2.pem" \
+	    2>/dev/null || fail "leaf $2"
+}
+
 cleanup_gateways() {
 	for p in $BG_PIDS; do
 		kill -TERM "$p" 2>/dev/null || true

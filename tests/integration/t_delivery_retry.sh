@@ -10,26 +10,10 @@ R1=$((P + 3))
 R2=$((P + 4))
 R3=$((P + 5))
 CLOSED=$((P + 6))
-FAKE=$SG_TOP/tests/integration/receivers/fakesmtp.py
 
-recv() {	# NAME PORT [fakesmtp options]
-	_n=$1
-	_p=$2
-	shift 2
-	mkdir -p "$T/$_n.mail"
-	python3 "$FAKE" --port "$_p" --log "$T/$_n.log" --maildir "$T/$_n.mail" \
-	    --ready "$T/$_n.ready" "$@" >"$T/$_n.err" 2>&1 &
-	bg_track $!
-	_i=0
-	while [ ! -f "$T/$_n.ready" ]; do
-		_i=$((_i + 1))
-		[ $_i -lt 100 ] || { cat "$T/$_n.err"; fail "receiver $_n"; }
-		sleep 0.1
-	done
-}
-recv flaky $R1 --fail rcpt:451:1
-recv reject $R2 --fail rcpt:550
-recv smart $R3
+fake_recv flaky 127.0.0.1 $R1 --fail rcpt:451:1
+fake_recv reject 127.0.0.1 $R2 --fail rcpt:550
+fake_recv smart 127.0.0.1 $R3
 
 gw_config gw $P <<CONF
 roles = ingress delivery

@@ -12,44 +12,18 @@
 . "$(dirname "$0")/dns_lib.sh"
 P=$SG_PORT_BASE
 R=$((P + 3))
-FAKE=$SG_TOP/tests/integration/receivers/fakesmtp.py
 dns_start $((P + 1))
 
 # a test CA and a leaf for mx.tls.test
 C=$T/certs
-mkdir -p "$C"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 30 -subj "/CN=sealgate test CA" -keyout "$C/ca.key" \
-    -out "$C/ca.pem" 2>/dev/null || fail "CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -subj "/CN=mx.tls.test" -keyout "$C/mx.key" -out "$C/mx.csr" \
-    2>/dev/null || fail "csr"
-printf 'subjectAltName=DNS:mx.tls.test\n' >"$C/ext"
-openssl x509 -req -in "$C/mx.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" \
-    -CAcreateserial -days 30 -extfile "$C/ext" -out "$C/mx.pem" \
-    2>/dev/null || fail "leaf"
+test_ca "$C"
+test_leaf "$C" mx.tls.test DNS:mx.tls.test
+cp "$C/mx.tls.test.pem" "$C/mx.pem"
+cp "$C/mx.tls.test.key" "$C/mx.key"
 
-recv() {	# NAME ADDR [fakesmtp options]
-	_n=$1
-	_a=$2
-	shift 2
-	mkdir -p "$T/$_n.mail"
-	python3 "$FAKE" --addr "$_a" --port $R --log "$T/$_n.log" \
-	    --maildir "$T/$_n.mail" --ready "$T/$_n.ready" "$@" \
-	    >"$T/$_n.err" 2>&1 &
-	bg_track $!
-	_i=0
-	while [ ! -f "$T/$_n.ready" ]; do
-		_i=$((_i + 1))
-		[ $_i -lt 100 ] || { cat "$T/$_n.err"; fail "receiver $_n"; }
-		sleep 0.1
-	done
-}
-# tls.test -> mx.tls.test 127.0.0.22; plain.test -> 127.0.0.21;
-# nomx.test -> its own A 127.0.0.25 (implicit MX)
-recv tlsrcv 127.0.0.22 --cert "$C/mx.pem" --key "$C/mx.key" --requiretls
-recv plainrcv 127.0.0.21 --no-starttls
-recv strip 127.0.0.25 --no-starttls
+fake_recv tlsrcv 127.0.0.22 $R --cert "$C/mx.pem" --key "$C/mx.key" --requiretls
+fake_recv plainrcv 127.0.0.21 $R --no-starttls
+fake_recv strip 127.0.0.25 $R --no-starttls
 
 gw_config gw $P <<CONF
 roles = ingress delivery

@@ -15,23 +15,13 @@
 . "$(dirname "$0")/dns_lib.sh"
 P=$SG_PORT_BASE
 R=$((P + 3))
-FAKE=$SG_TOP/tests/integration/receivers/fakesmtp.py
 HTTPS=$SG_TOP/tests/integration/receivers/https_policy.py
 
 # --- a test CA and leaves
 C=$T/certs
-mkdir -p "$C"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 30 -subj "/CN=policy test CA" -addext "basicConstraints=critical,CA:TRUE" \
-    -keyout "$C/ca.key" -out "$C/ca.pem" 2>/dev/null || fail "CA"
+test_ca "$C"
 leaf() {	# NAME SAN
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -subj "/CN=$1" -keyout "$C/$1.key" -out "$C/$1.csr" 2>/dev/null ||
-	    fail "csr $1"
-	printf 'subjectAltName=%s\n' "$2" >"$C/$1.ext"
-	openssl x509 -req -in "$C/$1.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" \
-	    -CAcreateserial -days 30 -extfile "$C/$1.ext" -out "$C/$1.pem" \
-	    2>/dev/null || fail "leaf $1"
+	test_leaf "$C" "$1" "$2"
 }
 leaf mx.sticky.test DNS:mx.sticky.test
 leaf mx.sts-good.test DNS:mx.sts-good.test
@@ -100,25 +90,6 @@ while [ ! -f "$T/https.ready" ]; do
 	sleep 0.1
 done
 
-recv() {	# NAME ADDR [fakesmtp options]
-	_n=$1
-	_a=$2
-	shift 2
-	rm -f "$T/$_n.ready"
-	mkdir -p "$T/$_n.mail"
-	python3 "$FAKE" --addr "$_a" --port $R --log "$T/$_n.log" \
-	    --maildir "$T/$_n.mail" --ready "$T/$_n.ready" "$@" \
-	    >"$T/$_n.err" 2>&1 &
-	RECV_PID=$!
-	bg_track $RECV_PID
-	_i=0
-	while [ ! -f "$T/$_n.ready" ]; do
-		_i=$((_i + 1))
-		[ $_i -lt 100 ] || { cat "$T/$_n.err"; fail "receiver $_n"; }
-		sleep 0.1
-	done
-}
-
 gw_config gw $P <<CONF
 roles = ingress delivery prober
 dns_forwarders = $SG_DNS
@@ -148,11 +119,11 @@ attempt() {	# id field
 }
 
 # --- sticky TLS
-recv sticky1 127.0.84.1 --cert "$C/mx.sticky.test.pem" --key "$C/mx.sticky.test.key"
+fake_recv sticky1 127.0.84.1 $R --cert "$C/mx.sticky.test.pem" --key "$C/mx.sticky.test.key"
 out=$(sg gw probe sticky.test --json) || fail "probe failed: $out"
 assert_eq "$(echo "$out" | python3 -c "import json,sys; print(json.load(sys.stdin)['tls_capable'])")" True "probe: sticky.test is TLS-capable"
 kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null || true
-recv sticky2 127.0.84.1 --no-starttls
+fake_recv sticky2 127.0.84.1 $R --no-starttls
 id=$(send x@sticky.test)
 assert_eq "$(wait_attempt "$id")" deferred "STARTTLS gone from a TLS-capable domain: deferred"
 if grep -qE "b'(MAIL|RCPT|DATA)|marker-" "$T/sticky2.log"; then
@@ -169,7 +140,7 @@ done
 ok "re-probed at once: event=tls_lost"
 
 # --- MTA-STS enforce, good certificate
-recv good 127.0.84.2 --cert "$C/mx.sts-good.test.pem" --key "$C/mx.sts-good.test.key"
+fake_recv good 127.0.84.2 $R --cert "$C/mx.sts-good.test.pem" --key "$C/mx.sts-good.test.key"
 id=$(send y@sts-good.test)
 assert_eq "$(wait_attempt "$id")" delivered "MTA-STS enforce, valid certificate: delivered"
 assert_eq "$(attempt "$id" tls_verified)" mta-sts "verified against the policy (mta-sts)"
@@ -179,7 +150,7 @@ grep -q "GET /.well-known/mta-sts.txt host=mta-sts.sts-good.test" "$T/s-good/req
 ok "policy fetched from mta-sts.sts-good.test"
 
 # --- MTA-STS enforce, wrong-name certificate: nothing delivered
-recv bad 127.0.84.3 --cert "$C/wrongname.pem" --key "$C/wrongname.key"
+fake_recv bad 127.0.84.3 $R --cert "$C/wrongname.pem" --key "$C/wrongname.key"
 id=$(send z@sts-bad.test)
 assert_eq "$(wait_attempt "$id")" deferred "MTA-STS enforce, wrong-name certificate: deferred"
 if grep -qE "b'(MAIL|RCPT|DATA)|marker-" "$T/bad.log"; then
@@ -189,7 +160,7 @@ ok "the wrong-name server received nothing"
 assert_eq "$(attempt "$id" tls_verified)" failed "audit: verification failed"
 
 # --- MTA-STS enforce, the MX is not in the policy: never used
-recv other 127.0.84.4 --cert "$C/mx.sts-good.test.pem" --key "$C/mx.sts-good.test.key"
+fake_recv other 127.0.84.4 $R --cert "$C/mx.sts-good.test.pem" --key "$C/mx.sts-good.test.key"
 id=$(send w@sts-other.test)
 assert_eq "$(wait_attempt "$id")" deferred "MX outside the policy: deferred"
 assert_contains "$(attempt "$id" reply)" "not in the MTA-STS policy" "audit says why"
@@ -200,11 +171,11 @@ fi
 ok "the host outside the policy received nothing"
 
 # --- DANE (RFC 7672) through the gateway: the TLSA record decides
-recv daneok 127.0.84.5 --cert "$C/mx.dane-ok.test.pem" --key "$C/mx.dane-ok.test.key"
+fake_recv daneok 127.0.84.5 $R --cert "$C/mx.dane-ok.test.pem" --key "$C/mx.dane-ok.test.key"
 id=$(send v@dane-ok.test)
 assert_eq "$(wait_attempt "$id")" delivered "DANE-EE record matches: delivered"
 assert_eq "$(attempt "$id" tls_verified)" dane "verified by DANE"
-recv danebad 127.0.84.6 --cert "$C/mx.dane-ok.test.pem" --key "$C/mx.dane-ok.test.key"
+fake_recv danebad 127.0.84.6 $R --cert "$C/mx.dane-ok.test.pem" --key "$C/mx.dane-ok.test.key"
 id=$(send u@dane-bad.test)
 assert_eq "$(wait_attempt "$id")" deferred "TLSA does not match the certificate: deferred"
 if grep -qE "b'(MAIL|RCPT|DATA)|marker-" "$T/danebad.log"; then
