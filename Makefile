@@ -9,8 +9,9 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS      = openssl libpq
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS      = openssl libpq gpgme gmime-3.0
+# system headers (glib's among them) as -isystem: -Werror is for our code
+PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN      = -Wall -Wextra -Werror -Wformat=2 -Wvla -Wshadow -Wno-unused-parameter
