@@ -234,7 +234,8 @@ fake_recv() {
 	_a=$2
 	_p=$3
 	shift 3
-	rm -f "$T/$_n.ready"
+	rm -f "$T/$_n.ready" "$T/$_n.log"
+	rm -rf "$T/$_n.mail"
 	mkdir -p "$T/$_n.mail"
 	python3 "$SG_TOP/tests/integration/receivers/fakesmtp.py" --addr "$_a" \
 	    --port "$_p" --log "$T/$_n.log" --maildir "$T/$_n.mail" \
@@ -244,9 +245,20 @@ fake_recv() {
 	_i=0
 	while [ ! -f "$T/$_n.ready" ]; do
 		_i=$((_i + 1))
-		[ $_i -lt 100 ] || { cat "$T/$_n.err" >&2; fail "receiver $_n did not start"; }
+		if [ $_i -gt 100 ] || ! kill -0 $RECV_PID 2>/dev/null; then
+			cat "$T/$_n.err" >&2
+			fail "receiver $_n did not start"
+		fi
 		sleep 0.1
 	done
+}
+
+# fake_recv_stop - stop the receiver fake_recv started last
+fake_recv_stop() {
+	kill -TERM "$RECV_PID" 2>/dev/null || true
+	wait "$RECV_PID" 2>/dev/null || true
+	BG_PIDS=$(echo " $BG_PIDS " | sed "s/ $RECV_PID / /")
+	RECV_PID=""
 }
 
 # test_ca DIR - a throwaway CA in DIR (ca.pem, ca.key);

@@ -116,34 +116,14 @@ MSG=$T/msg.eml
 printf 'From: a@sender.test\r\nTo: b@rcpt.test\r\nSubject: t_smtp_client\r\n\r\nsecret-body-marker\r\n.leading dot\r\n.\r\nlast line\r\n' >"$MSG"
 
 # --- receivers
-RECV_PID=""
-recv_start() {	# NAME [fakesmtp options] - fakesmtp on $RP, log $T/NAME.log
-	_name=$1
+# receivers: fakesmtp on 127.0.0.1:$RP (lib.sh fake_recv), log $T/NAME.log
+recv_start() {	# NAME [fakesmtp options]
+	_rn=$1
 	shift
-	rm -f "$T/$_name.ready" "$T/$_name.log"
-	rm -rf "$T/$_name.mail"
-	mkdir -p "$T/$_name.mail"
-	python3 "$FAKE" --port "$RP" --log "$T/$_name.log" \
-	    --maildir "$T/$_name.mail" --ready "$T/$_name.ready" "$@" \
-	    >"$T/$_name.err" 2>&1 &
-	RECV_PID=$!
-	bg_track $RECV_PID
-	_i=0
-	while [ ! -f "$T/$_name.ready" ]; do
-		_i=$((_i + 1))
-		if [ $_i -gt 100 ] || ! kill -0 $RECV_PID 2>/dev/null; then
-			cat "$T/$_name.err" >&2
-			fail "fakesmtp $_name did not start"
-		fi
-		sleep 0.1
-	done
+	fake_recv "$_rn" 127.0.0.1 "$RP" "$@"
 }
-
 recv_stop() {
-	kill -TERM "$RECV_PID" 2>/dev/null || true
-	wait "$RECV_PID" 2>/dev/null || true
-	BG_PIDS=$(echo " $BG_PIDS " | sed "s/ $RECV_PID / /")
-	RECV_PID=""
+	fake_recv_stop
 }
 
 # send NAME LEVEL [smtpc_send options] - to $PORT (default $RP) as $HOST
