@@ -36,6 +36,7 @@
 
 struct pgp_ctx {
 	gpgme_ctx_t ctx;
+	int signing;		/* a signer is set: encrypt and sign */
 };
 
 /* One header field: first byte of the name to the end of its last line. */
@@ -156,6 +157,20 @@ addr_ok(const char *addr)
 			return 0;
 	}
 	return 1;
+}
+
+/* fpr_ok - a full v4 fingerprint, so gpg cannot read it as a pattern */
+static int
+fpr_ok(const char *f)
+{
+	size_t i;
+
+	for (i = 0; f[i] != '\0'; i++)
+		if (!((f[i] >= '0' && f[i] <= '9') ||
+		    (f[i] >= 'A' && f[i] <= 'F') ||
+		    (f[i] >= 'a' && f[i] <= 'f')))
+			return 0;
+	return i == PGP_FPR_SIZE - 1;
 }
 
 /* email_eq - local part byte for byte, domain case-insensitively */
@@ -588,18 +603,37 @@ full:
 	return -1;
 }
 
-/* fpr_ok - a full v4 fingerprint, so gpg cannot read it as a pattern */
-static int
-fpr_ok(const char *f)
+/* sign_error - why a signing operation failed, from its result */
+static void
+sign_error(gpgme_ctx_t ctx, gpgme_error_t e, char **err_out)
 {
-	size_t i;
+	gpgme_sign_result_t sr = gpgme_op_sign_result(ctx);
 
-	for (i = 0; f[i] != '\0'; i++)
-		if (!((f[i] >= '0' && f[i] <= '9') ||
-		    (f[i] >= 'A' && f[i] <= 'F') ||
-		    (f[i] >= 'a' && f[i] <= 'f')))
-			return 0;
-	return i == PGP_FPR_SIZE - 1;
+	if (sr != NULL && sr->invalid_signers != NULL)
+		set_err(err_out, "pgp: sign: key %s: %s",
+		    sr->invalid_signers->fpr != NULL ?
+		    sr->invalid_signers->fpr : "?",
+		    gpgme_strerror(sr->invalid_signers->reason));
+	else
+		set_err(err_out, "pgp: sign: %s", gpgme_strerror(e));
+}
+
+/* sign_check - the last operation made exactly one signature */
+static int
+sign_check(gpgme_ctx_t ctx, char **err_out)
+{
+	gpgme_sign_result_t sr = gpgme_op_sign_result(ctx);
+
+	if (sr != NULL && sr->invalid_signers != NULL) {
+		sign_error(ctx, gpg_error(GPG_ERR_GENERAL), err_out);
+		return -1;
+	}
+	if (sr == NULL || sr->signatures == NULL ||
+	    sr->signatures->next != NULL) {
+		set_err(err_out, "pgp: sign: not exactly one signature made");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -659,8 +693,12 @@ pgp_encrypt_mime(struct pgp_ctx *pc, const char *msg, size_t len,
 		goto done;
 	}
 	/* ALWAYS_TRUST: see the file header; validity is our decision. */
-	e = gpgme_op_encrypt(pc->ctx, keys, GPGME_ENCRYPT_ALWAYS_TRUST,
-	    plain, cipher);
+	if (pc->signing)
+		e = gpgme_op_encrypt_sign(pc->ctx, keys,
+		    GPGME_ENCRYPT_ALWAYS_TRUST, plain, cipher);
+	else
+		e = gpgme_op_encrypt(pc->ctx, keys, GPGME_ENCRYPT_ALWAYS_TRUST,
+		    plain, cipher);
 	if (e != 0) {
 		er = gpgme_op_encrypt_result(pc->ctx);
 		if (er != NULL && er->invalid_recipients != NULL)
@@ -668,10 +706,14 @@ pgp_encrypt_mime(struct pgp_ctx *pc, const char *msg, size_t len,
 			    er->invalid_recipients->fpr != NULL ?
 			    er->invalid_recipients->fpr : "?",
 			    gpgme_strerror(er->invalid_recipients->reason));
+		else if (pc->signing)
+			sign_error(pc->ctx, e, err_out);
 		else
 			set_err(err_out, "pgp: encrypt: %s", gpgme_strerror(e));
 		goto done;
 	}
+	if (pc->signing && sign_check(pc->ctx, err_out) != 0)
+		goto done;
 	ctext = gpgme_data_release_and_get_mem(cipher, &clen);
 	cipher = NULL;
 	if (ctext == NULL || clen == 0) {
@@ -700,5 +742,447 @@ done:
 	buf_free_secure(&inner);	/* the plaintext */
 	buf_free(&whole);
 	xfree(fs);
+	return rc;
+}
+
+/* ---- key checks, inspection, signer ------------------------------- */
+
+/*
+ * key_by_fpr - the key whose PRIMARY fingerprint is fpr. GnuPG matches a
+ * fingerprint against subkeys too, and anyone can attach a copy of
+ * another key's public material as an encryption subkey of their own, so
+ * we list every match and keep only the primary one.
+ * 1 found (*k_out, gpgme_key_unref()); 0 none; -1 error in why.
+ */
+static int
+key_by_fpr(struct pgp_ctx *pc, const char *fpr, int secret,
+    gpgme_key_t *k_out, char *why, size_t why_len)
+{
+	gpgme_key_t k;
+	gpgme_error_t e;
+
+	*k_out = NULL;
+	e = gpgme_op_keylist_start(pc->ctx, fpr, secret);
+	if (e != 0) {
+		snprintf(why, why_len, "keylist: %s", gpgme_strerror(e));
+		return -1;
+	}
+	while ((e = gpgme_op_keylist_next(pc->ctx, &k)) == 0) {
+		if (*k_out == NULL && k->subkeys != NULL &&
+		    k->subkeys->fpr != NULL &&
+		    strcasecmp(k->subkeys->fpr, fpr) == 0)
+			*k_out = k;
+		else
+			gpgme_key_unref(k);
+	}
+	gpgme_op_keylist_end(pc->ctx);
+	if (gpgme_err_code(e) != GPG_ERR_EOF) {
+		snprintf(why, why_len, "keylist: %s", gpgme_strerror(e));
+		if (*k_out != NULL)
+			gpgme_key_unref(*k_out);
+		*k_out = NULL;
+		return -1;
+	}
+	return *k_out != NULL ? 1 : 0;
+}
+
+/* key_level_state - revoked, expired, disabled or invalid as a whole */
+static enum pgp_key_state
+key_level_state(gpgme_key_t k)
+{
+	if (k->revoked)
+		return PGP_KEY_REVOKED;
+	if (k->expired)
+		return PGP_KEY_EXPIRED;
+	if (k->disabled)
+		return PGP_KEY_DISABLED;
+	if (k->invalid)
+		return PGP_KEY_INVALID;
+	return PGP_KEY_OK;
+}
+
+int
+pgp_key_check(struct pgp_ctx *pc, const char *fpr, const char *addr,
+    char *why, size_t why_len)
+{
+	gpgme_key_t k;
+	enum pgp_key_state st;
+	int rc;
+
+	if (why_len > 0)
+		why[0] = '\0';
+	if (pc == NULL || fpr == NULL || !fpr_ok(fpr)) {
+		snprintf(why, why_len, "not a fingerprint");
+		return -1;
+	}
+	if (!addr_ok(addr)) {
+		snprintf(why, why_len, "invalid address");
+		return -1;
+	}
+	rc = key_by_fpr(pc, fpr, 0, &k, why, why_len);
+	if (rc <= 0) {
+		if (rc == 0)
+			snprintf(why, why_len, "not in keyring");
+		return rc;
+	}
+	st = key_level_state(k);
+	if (st == PGP_KEY_OK)
+		st = key_classify(k, addr);
+	gpgme_key_unref(k);
+	if (st == PGP_KEY_OK)
+		return 1;
+	if (st == PGP_KEY_NOMATCH)
+		snprintf(why, why_len, "no user ID for %s", addr);
+	else
+		snprintf(why, why_len, "%s", key_state_str(st));
+	return 0;
+}
+
+/*
+ * data_has_secret - list the key data without importing it (gpg
+ * --import --import-options show-only underneath). 1 when any key in it
+ * carries secret material, 0 when none does, -1 on error.
+ */
+static int
+data_has_secret(struct pgp_ctx *pc, const char *data, size_t len,
+    char **err_out)
+{
+	gpgme_data_t d;
+	gpgme_key_t k;
+	gpgme_subkey_t sk;
+	gpgme_error_t e;
+	int secret = 0;
+
+	e = gpgme_data_new_from_mem(&d, data, len, 0);
+	if (e != 0) {
+		set_err(err_out, "pgp: key data: %s", gpgme_strerror(e));
+		return -1;
+	}
+	e = gpgme_op_keylist_from_data_start(pc->ctx, d, 0);
+	if (e != 0) {
+		gpgme_data_release(d);
+		set_err(err_out, "pgp: examining key data: %s",
+		    gpgme_strerror(e));
+		return -1;
+	}
+	while ((e = gpgme_op_keylist_next(pc->ctx, &k)) == 0) {
+		if (k->secret)
+			secret = 1;
+		for (sk = k->subkeys; sk != NULL; sk = sk->next)
+			if (sk->secret)
+				secret = 1;
+		gpgme_key_unref(k);
+	}
+	gpgme_op_keylist_end(pc->ctx);
+	gpgme_data_release(d);
+	if (gpgme_err_code(e) != GPG_ERR_EOF) {
+		set_err(err_out, "pgp: examining key data: %s",
+		    gpgme_strerror(e));
+		return -1;
+	}
+	return secret;
+}
+
+/* add_email - append addr (domain lower-cased) to info unless present */
+static void
+add_email(struct pgp_key_info *ki, const char *addr)
+{
+	char *a, *at, *p;
+	size_t i;
+
+	if (!addr_ok(addr) || ki->nemails >= PGP_INFO_MAX_EMAILS)
+		return;
+	a = xstrdup(addr);
+	at = strrchr(a, '@');
+	for (p = at + 1; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	for (i = 0; i < ki->nemails; i++) {
+		if (strcmp(ki->emails[i], a) == 0) {
+			xfree(a);
+			return;
+		}
+	}
+	ki->emails = xrealloc(ki->emails,
+	    (ki->nemails + 1) * sizeof(*ki->emails));
+	ki->emails[ki->nemails++] = a;
+}
+
+/* key_describe - fill ki from k (see struct pgp_key_info) */
+static void
+key_describe(gpgme_key_t k, struct pgp_key_info *ki)
+{
+	gpgme_user_id_t u;
+	gpgme_subkey_t sk;
+	char *p;
+
+	memset(ki, 0, sizeof(*ki));
+	memcpy(ki->fpr, k->subkeys->fpr, PGP_FPR_SIZE);
+	for (p = ki->fpr; *p != '\0'; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	ki->created = k->subkeys->timestamp;
+	ki->expires = k->subkeys->expires;
+	ki->revoked = k->revoked != 0;
+	ki->expired = k->expired != 0;
+	ki->disabled = k->disabled != 0;
+	ki->invalid = k->invalid != 0;
+	for (sk = k->subkeys; sk != NULL; sk = sk->next)
+		if (sk->can_encrypt && !sk->revoked && !sk->expired &&
+		    !sk->disabled && !sk->invalid)
+			ki->can_encrypt = 1;
+	for (u = k->uids; u != NULL; u = u->next)
+		if (!u->revoked && !u->invalid && u->email != NULL)
+			add_email(ki, u->email);
+}
+
+/* import_fprs - import data; the distinct primary fingerprints GnuPG
+ * reports as imported or unchanged, in its order (a new array of
+ * PGP_FPR_SIZE strings). -1 when secret material went in after all. */
+static int
+import_fprs(struct pgp_ctx *pc, const char *data, size_t len,
+    char (**fprs_out)[PGP_FPR_SIZE], size_t *n_out, char **err_out)
+{
+	char (*fprs)[PGP_FPR_SIZE] = NULL;
+	gpgme_data_t d;
+	gpgme_error_t e;
+	gpgme_import_result_t r;
+	gpgme_import_status_t s;
+	size_t n = 0, i;
+
+	e = gpgme_data_new_from_mem(&d, data, len, 0);
+	if (e != 0) {
+		set_err(err_out, "pgp: key data: %s", gpgme_strerror(e));
+		return -1;
+	}
+	e = gpgme_op_import(pc->ctx, d);
+	gpgme_data_release(d);
+	r = e == 0 ? gpgme_op_import_result(pc->ctx) : NULL;
+	if (r == NULL) {
+		set_err(err_out, "pgp: import: %s",
+		    gpgme_strerror(e != 0 ? e : gpg_error(GPG_ERR_GENERAL)));
+		return -1;
+	}
+	if (r->secret_read != 0 || r->secret_imported != 0) {
+		set_err(err_out, "pgp: key data holds secret keys");
+		return -1;
+	}
+	for (s = r->imports; s != NULL; s = s->next) {
+		if (s->result != 0 || s->fpr == NULL || !fpr_ok(s->fpr))
+			continue;
+		for (i = 0; i < n; i++)
+			if (strcasecmp(fprs[i], s->fpr) == 0)
+				break;
+		if (i < n)
+			continue;
+		if (n == PGP_INFO_MAX_KEYS) {
+			xfree(fprs);
+			set_err(err_out, "pgp: more than %d keys in key data",
+			    PGP_INFO_MAX_KEYS);
+			return -1;
+		}
+		fprs = xrealloc(fprs, (n + 1) * sizeof(*fprs));
+		memcpy(fprs[n++], s->fpr, PGP_FPR_SIZE);
+	}
+	*fprs_out = fprs;
+	*n_out = n;
+	return 0;
+}
+
+int
+pgp_key_inspect(struct pgp_ctx *pc, const char *data, size_t len,
+    struct pgp_key_info **out, size_t *nout, char **err_out)
+{
+	char (*fprs)[PGP_FPR_SIZE] = NULL;
+	struct pgp_key_info *a = NULL;
+	gpgme_key_t k;
+	char why[256];
+	size_t nf = 0, n = 0, i;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if (pc == NULL || data == NULL || len == 0) {
+		set_err(err_out, "pgp: no key data");
+		return -1;
+	}
+	if (len > PGP_KEYDATA_MAX) {
+		set_err(err_out, "pgp: key data larger than %d bytes",
+		    PGP_KEYDATA_MAX);
+		return -1;
+	}
+	rc = data_has_secret(pc, data, len, err_out);
+	if (rc != 0) {
+		if (rc == 1)
+			set_err(err_out, "pgp: key data holds secret keys; "
+			    "only public keys may be imported");
+		return -1;
+	}
+	if (import_fprs(pc, data, len, &fprs, &nf, err_out) != 0)
+		return -1;
+	for (i = 0; i < nf; i++) {
+		rc = key_by_fpr(pc, fprs[i], 0, &k, why, sizeof(why));
+		if (rc < 0) {
+			set_err(err_out, "pgp: key %s: %s", fprs[i], why);
+			pgp_key_info_free(a, n);
+			xfree(fprs);
+			return -1;
+		}
+		if (rc == 0)
+			continue;
+		a = xrealloc(a, (n + 1) * sizeof(*a));
+		key_describe(k, &a[n++]);
+		gpgme_key_unref(k);
+	}
+	xfree(fprs);
+	if (n == 0) {
+		set_err(err_out, "pgp: no usable OpenPGP public key in data");
+		return -1;
+	}
+	*out = a;
+	*nout = n;
+	return (int)n;
+}
+
+void
+pgp_key_info_free(struct pgp_key_info *a, size_t n)
+{
+	size_t i, j;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < a[i].nemails; j++)
+			xfree(a[i].emails[j]);
+		xfree(a[i].emails);
+	}
+	xfree(a);
+}
+
+/* no_passphrase - GnuPG asks for a passphrase: refuse, never prompt */
+static gpgme_error_t
+no_passphrase(void *hook, const char *uid_hint, const char *info,
+    int prev_was_bad, int fd)
+{
+	return gpg_error(GPG_ERR_NO_PASSPHRASE);
+}
+
+/* signer_usable - a secret key we may sign with; reason in why */
+static int
+signer_usable(gpgme_key_t k, char *why, size_t why_len)
+{
+	gpgme_subkey_t sk;
+	enum pgp_key_state st = key_level_state(k);
+
+	if (st != PGP_KEY_OK) {
+		snprintf(why, why_len, "%s", key_state_str(st));
+		return 0;
+	}
+	for (sk = k->subkeys; sk != NULL; sk = sk->next)
+		if (sk->can_sign && sk->secret && !sk->revoked &&
+		    !sk->expired && !sk->disabled && !sk->invalid)
+			return 1;
+	snprintf(why, why_len, "no usable signing key");
+	return 0;
+}
+
+/* trial_sign - sign a few bytes with the context's signers */
+static int
+trial_sign(struct pgp_ctx *pc, char **err_out)
+{
+	static const char probe[] = "sealgate signer check\r\n";
+	gpgme_data_t in = NULL, sig = NULL;
+	gpgme_error_t e;
+	int rc = -1;
+
+	e = gpgme_data_new_from_mem(&in, probe, sizeof(probe) - 1, 0);
+	if (e == 0)
+		e = gpgme_data_new(&sig);
+	if (e != 0) {
+		set_err(err_out, "pgp: data: %s", gpgme_strerror(e));
+		goto done;
+	}
+	e = gpgme_op_sign(pc->ctx, in, sig, GPGME_SIG_MODE_DETACH);
+	if (e != 0) {
+		sign_error(pc->ctx, e, err_out);
+		goto done;
+	}
+	rc = sign_check(pc->ctx, err_out);
+done:
+	if (in != NULL)
+		gpgme_data_release(in);
+	if (sig != NULL)
+		gpgme_data_release(sig);
+	return rc;
+}
+
+/* signer_install - make k the only signer and try it; 0 or -1 */
+static int
+signer_install(struct pgp_ctx *pc, gpgme_key_t k, char **err_out)
+{
+	gpgme_error_t e;
+
+	gpgme_signers_clear(pc->ctx);
+	e = gpgme_signers_add(pc->ctx, k);
+	if (e != 0) {
+		set_err(err_out, "pgp: signer: %s", gpgme_strerror(e));
+		return -1;
+	}
+	return trial_sign(pc, err_out);
+}
+
+int
+pgp_set_signer(struct pgp_ctx *pc, const char *fpr, char **err_out)
+{
+	gpgme_key_t k = NULL, old;
+	gpgme_error_t e;
+	char why[256];
+	int rc;
+
+	if (pc == NULL) {
+		set_err(err_out, "pgp: no context");
+		return -1;
+	}
+	if (fpr == NULL) {
+		gpgme_signers_clear(pc->ctx);
+		pc->signing = 0;
+		return 0;
+	}
+	if (!fpr_ok(fpr)) {
+		set_err(err_out, "pgp: signer: not a fingerprint");
+		return -1;
+	}
+	/* A passphrase prompt must fail, not wait for a user. */
+	e = gpgme_set_pinentry_mode(pc->ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+	if (e != 0) {
+		set_err(err_out, "pgp: loopback pinentry: %s",
+		    gpgme_strerror(e));
+		return -1;
+	}
+	gpgme_set_passphrase_cb(pc->ctx, no_passphrase, NULL);
+	rc = key_by_fpr(pc, fpr, 1, &k, why, sizeof(why));
+	if (rc <= 0) {
+		set_err(err_out, "pgp: signer %s: %s", fpr,
+		    rc == 0 ? "no secret key in the home" : why);
+		return -1;
+	}
+	if (!signer_usable(k, why, sizeof(why))) {
+		set_err(err_out, "pgp: signer %s: %s", fpr, why);
+		gpgme_key_unref(k);
+		return -1;
+	}
+	old = pc->signing ? gpgme_signers_enum(pc->ctx, 0) : NULL;
+	rc = signer_install(pc, k, err_out);
+	gpgme_key_unref(k);
+	if (rc != 0) {
+		/* keep the previous signer, or none */
+		gpgme_signers_clear(pc->ctx);
+		if (old != NULL && gpgme_signers_add(pc->ctx, old) != 0)
+			pc->signing = 0;
+	} else {
+		pc->signing = 1;
+	}
+	if (old != NULL)
+		gpgme_key_unref(old);
 	return rc;
 }
