@@ -648,3 +648,19 @@ db_rollback(struct db *db)
 	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		db_disconnect(db);
 }
+
+int
+db_run(struct db *db, const char *sql, int nparams, const char *const *params,
+    PGresult **res_out, char **err_out)
+{
+	int transient = 0;
+	PGresult *res = db_exec(db, sql, nparams, params, &transient, err_out);
+
+	if (res == NULL)
+		return transient ? -2 : -1;
+	if (res_out != NULL)
+		*res_out = res;
+	else
+		PQclear(res);
+	return 0;
+}

@@ -40,6 +40,11 @@ int db_ensure(struct db *db, char **err_out);
 PGresult *db_exec(struct db *db, const char *sql, int nparams,
     const char *const *params, int *transient_out, char **err_out);
 
+/* db_run - db_exec returning 0 / -1 / -2 (transient); the result goes
+ * to *res_out when res_out is not NULL, else it is cleared. */
+int db_run(struct db *db, const char *sql, int nparams,
+    const char *const *params, PGresult **res_out, char **err_out);
+
 /*
  * db_exec_bin - db_exec with per-parameter lengths and formats (1 =
  * binary, e.g. raw bytea; NULL arrays = all text) and the result format

@@ -182,7 +182,7 @@ int
 delivery_db_finish(struct db *db, const char *owner,
     const struct delivery_attempt *a, unsigned retry_secs, char **err_out)
 {
-	char rid[24], bits[16], dur[16], retry[16];
+	char rid[24], bits[16], dur[16], retry[16], ruleb[24];
 	const char *state = a->outcome == DELIVERY_DELIVERED ? "delivered" :
 	    a->outcome == DELIVERY_BOUNCED ? "bounced" : "deferred";
 	const char *p1[17], *p2[5];
@@ -237,12 +237,14 @@ delivery_db_finish(struct db *db, const char *owner,
 	p1[12] = delivery_outcome_name(a->outcome);
 	p1[13] = a->reply;
 	p1[14] = dur;
+	snprintf(ruleb, sizeof(ruleb), "%lld", a->rule_id);
+	p1[15] = a->rule_id > 0 ? ruleb : NULL;
 	res = db_exec(db, "INSERT INTO delivery_attempts (message_id,"
 	    " recipient_id, rcpt, method, tls_level, reason, mx_host, mx_addr,"
 	    " tls_protocol, tls_cipher, tls_bits, tls_verified, outcome, reply,"
-	    " duration_ms) VALUES ($1, $2::bigint, $3, $4, $5, $6, $7, $8, $9,"
-	    " $10, $11::int, $12, $13, $14, $15::int)", 15, p1, &transient,
-	    err_out);
+	    " duration_ms, rule_id) VALUES ($1, $2::bigint, $3, $4, $5, $6, $7,"
+	    " $8, $9, $10, $11::int, $12, $13, $14, $15::int, $16::bigint)", 16,
+	    p1, &transient, err_out);
 	if (res == NULL) {
 		db_rollback(db);
 		return transient ? -2 : -1;

@@ -70,6 +70,7 @@ struct delivery_attempt {
 	enum delivery_outcome outcome;
 	const char *reply;
 	unsigned duration_ms;
+	long long rule_id;		/* the deciding rule, 0: none */
 };
 
 /*

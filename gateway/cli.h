@@ -51,4 +51,13 @@ int cli_log(const struct sg_config *cfg, int argc, char **argv);
  * the domain's TLS status, probed now (cli_probe.c) */
 int cli_probe(const struct sg_config *cfg, int argc, char **argv);
 
+/* rule list|add|delete|move: the ordered policy rules (cli_policy.c) */
+int cli_rule(const struct sg_config *cfg, int argc, char **argv);
+
+/* key import|list|approve|reject|delete: the recipient key store */
+int cli_key(const struct sg_config *cfg, int argc, char **argv);
+
+/* policy preview --from A --to B [--subject S]: the plan and why */
+int cli_policy(const struct sg_config *cfg, int argc, char **argv);
+
 #endif

@@ -19,6 +19,7 @@
  * wiped after parsing.
  * Errors: "FILE:LINE: reason" or "FILE: reason" in *err_out; never logged.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "decide.h"
 #include "lib/buf.h"
 #include "lib/numparse.h"
 #include "lib/sg_limits.h"
@@ -108,6 +110,15 @@ static int check_nexthop(struct cfg_loader *, const char *);
 static int check_forwarder_item(struct cfg_loader *, const char *);
 static int check_rpt_text(struct cfg_loader *, const char *);
 static int check_rpt_address(struct cfg_loader *, const char *);
+static int check_chain(struct cfg_loader *, const char *);
+static int check_tags(struct cfg_loader *, const char *);
+static int check_fingerprint(struct cfg_loader *, const char *);
+static int check_readable(struct cfg_loader *, const char *);
+
+static const char *const floor_names[] = { "encrypt", "verify", "mta-sts",
+    "dane", NULL };
+static const char *const exhausted_names[] = { "defer", "bounce", NULL };
+static const char *const smime_cipher_names[] = { "gcm", "cbc", NULL };
 
 #define OFF(f)		offsetof(struct sg_config, f)
 
@@ -325,6 +336,58 @@ static const struct cfg_key cfg_keys[] = {
 	{ .name = "tls_rpt_timeout", .type = CFG_DURATION,
 	  .off = OFF(tls_rpt_timeout), .def = "60s", .min = 1, .max = 600,
 	  .help = "one HTTPS report upload" },
+
+	/* policy engine */
+	{ .name = "policy_default", .type = CFG_STRING,
+	  .off = OFF(policy_default), .def = "plain", .check = check_chain,
+	  .help = "methods for mail no rule matches (tls,pgp,smime,escrow,"
+	  "plain)" },
+	{ .name = "policy_default_floor", .type = CFG_ENUM,
+	  .off = OFF(policy_default_floor), .def = "encrypt",
+	  .names = floor_names,
+	  .help = "TLS floor of tls in policy_default" },
+	{ .name = "policy_default_exhausted", .type = CFG_ENUM,
+	  .off = OFF(policy_default_bounce), .def = "defer",
+	  .names = exhausted_names,
+	  .help = "policy_default used up: defer or bounce" },
+	{ .name = "escalation_tags", .type = CFG_STRING,
+	  .off = OFF(escalation_tags),
+	  .def = "[secure]=escrow [escrow]=escrow [encrypt]=pgp,smime,escrow",
+	  .check = check_tags,
+	  .help = "Subject tags and the methods they escalate to" },
+	{ .name = "pgp_home", .type = CFG_PATH, .flags = CFG_F_OPTIONAL,
+	  .off = OFF(pgp_home),
+	  .help = "GnuPG home of the gateway; unset: STATE_DIR/gnupg" },
+	{ .name = "pgp_sign_key", .type = CFG_STRING, .flags = CFG_F_OPTIONAL,
+	  .off = OFF(pgp_sign_key), .check = check_fingerprint,
+	  .help = "fingerprint of the organization key that signs PGP mail" },
+	{ .name = "pgp_outer_subject", .type = CFG_STRING,
+	  .off = OFF(pgp_outer_subject), .def = "...", .check = check_rpt_text,
+	  .help = "visible Subject of PGP/MIME mail (the real one is inside)" },
+	{ .name = "smime_cipher", .type = CFG_ENUM, .off = OFF(smime_cipher),
+	  .def = "gcm", .names = smime_cipher_names,
+	  .help = "S/MIME content cipher unless the recipient's key says" },
+	{ .name = "smime_sign_cert", .type = CFG_PATH, .flags = CFG_F_OPTIONAL,
+	  .off = OFF(smime_sign_cert), .check = check_readable,
+	  .help = "organization certificate (PEM, chain after it) to sign" },
+	{ .name = "smime_sign_key", .type = CFG_PATH, .flags = CFG_F_OPTIONAL,
+	  .off = OFF(smime_sign_key), .check = check_readable,
+	  .help = "private key of smime_sign_cert" },
+	{ .name = "smime_harvest", .type = CFG_BOOL, .off = OFF(smime_harvest),
+	  .def = "no",
+	  .help = "collect certificates from S/MIME-signed mail" },
+	{ .name = "smime_ca_file", .type = CFG_PATH, .flags = CFG_F_OPTIONAL,
+	  .off = OFF(smime_ca_file),
+	  .help = "CAs a harvested certificate must chain to; unset: any" },
+	{ .name = "wkd", .type = CFG_BOOL, .off = OFF(wkd_enabled),
+	  .def = "no",
+	  .help = "look up recipient PGP keys by Web Key Directory" },
+	{ .name = "wkd_timeout", .type = CFG_DURATION, .off = OFF(wkd_timeout),
+	  .def = "10s", .min = 1, .max = 120,
+	  .help = "one WKD lookup" },
+	{ .name = "wkd_cache", .type = CFG_DURATION, .off = OFF(wkd_cache),
+	  .def = "1d", .min = 60, .max = 30 * 86400,
+	  .help = "how long a WKD answer (found or not) is reused" },
 
 	/* supervisor */
 	{ .name = "restart_backoff_max", .type = CFG_DURATION,
@@ -712,6 +775,18 @@ check_cert_file(struct cfg_loader *ld, const char *path)
 		    cfg_esc(e, sizeof(e), path));
 	X509_free(ld->cert);
 	ld->cert = x;
+	return 0;
+}
+
+/* check_readable - a small file we can read (loaded by its user) */
+static int
+check_readable(struct cfg_loader *ld, const char *path)
+{
+	struct buf b;
+
+	if (cfg_read_small(ld, path, &b) < 0)
+		return -1;
+	buf_free_secure(&b);
 	return 0;
 }
 
@@ -1142,6 +1217,49 @@ check_rpt_text(struct cfg_loader *ld, const char *v)
 	for (p = v; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
 			return cfg_why(ld, "only printable ASCII is allowed");
+	return 0;
+}
+
+/* check_chain - a policy chain "tls,pgp,smime,escrow" */
+static int
+check_chain(struct cfg_loader *ld, const char *v)
+{
+	struct policy_chain c;
+	char why[120];
+
+	if (policy_chain_parse(v, &c, why, sizeof(why)) < 0)
+		return cfg_why(ld, "%s", why);
+	return 0;
+}
+
+/* check_tags - space-separated TAG=CHAIN items */
+static int
+check_tags(struct cfg_loader *ld, const char *v)
+{
+	char *copy = xstrdup(v), *save = NULL, *item;
+	struct policy_tag t;
+	char why[160];
+	int r = 0;
+
+	for (item = strtok_r(copy, " \t", &save); item != NULL && r == 0;
+	    item = strtok_r(NULL, " \t", &save))
+		if (policy_tag_parse(item, &t, why, sizeof(why)) < 0)
+			r = cfg_why(ld, "%s", why);
+	xfree(copy);
+	return r;
+}
+
+/* check_fingerprint - 40 hex digits (an OpenPGP v4 fingerprint) */
+static int
+check_fingerprint(struct cfg_loader *ld, const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if (!isxdigit((unsigned char)v[i]))
+			break;
+	if (i != 40 || v[i] != '\0')
+		return cfg_why(ld, "want a 40-hex-digit key fingerprint");
 	return 0;
 }
 
@@ -1848,6 +1966,14 @@ config_free(struct sg_config **cfgp)
 	xfree(cfg->smart_host);
 	words_free(cfg->dns_forwarders, cfg->ndns_forwarders);
 	xfree(cfg->dns_trust_anchor_file);
+	xfree(cfg->policy_default);
+	xfree(cfg->escalation_tags);
+	xfree(cfg->pgp_home);
+	xfree(cfg->pgp_sign_key);
+	xfree(cfg->pgp_outer_subject);
+	xfree(cfg->smime_sign_cert);
+	xfree(cfg->smime_sign_key);
+	xfree(cfg->smime_ca_file);
 	words_free(cfg->dns_allow_zones, cfg->ndns_allow_zones);
 	xfree(cfg->tls_rpt_org_name);
 	xfree(cfg->tls_rpt_contact);

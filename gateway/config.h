@@ -119,6 +119,24 @@ struct sg_config {
 					 * tlsrpt-noreply@hostname */
 	unsigned tls_rpt_timeout;	/* tls_rpt_timeout: 60s (HTTPS POST) */
 
+	/* policy engine (DESIGN.md "Rules") */
+	char *policy_default;		/* policy_default: "plain" (a chain) */
+	int policy_default_floor;	/* policy_default_floor: encrypt
+					 * (enum pol_floor) */
+	int policy_default_bounce;	/* policy_default_exhausted: defer */
+	char *escalation_tags;		/* escalation_tags: TAG=CHAIN items */
+	char *pgp_home;			/* pgp_home: STATE_DIR/gnupg */
+	char *pgp_sign_key;		/* pgp_sign_key: fingerprint, unset */
+	char *pgp_outer_subject;	/* pgp_outer_subject: "..." */
+	int smime_cipher;		/* smime_cipher: gcm (enum smime_cipher) */
+	char *smime_sign_cert;		/* smime_sign_cert: unset */
+	char *smime_sign_key;		/* smime_sign_key: unset */
+	int smime_harvest;		/* smime_harvest: no */
+	char *smime_ca_file;		/* smime_ca_file: unset (harvest) */
+	int wkd_enabled;		/* wkd: no */
+	unsigned wkd_timeout;		/* wkd_timeout: 10s */
+	unsigned wkd_cache;		/* wkd_cache: 1d (negative answers) */
+
 	/* supervisor */
 	unsigned restart_backoff_max;	/* restart_backoff_max: 30 (s) */
 };

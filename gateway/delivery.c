@@ -26,6 +26,12 @@
 #include <openssl/rand.h>
 
 #include "decide.h"
+#include "key_db.h"
+#include "pgp.h"
+#include "policy.h"
+#include "smime.h"
+#include "smime_harvest.h"
+#include "subject_tag.h"
 #include "delivery.h"
 #include "delivery_db.h"
 #include "dane.h"
@@ -55,6 +61,7 @@ struct dv {
 	char owner_prefix[300];
 	SSL_CTX *tls;
 	struct smtp_client_conf cc;
+	struct policy_conf pc;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -193,6 +200,11 @@ struct worker {
 	char conn_domain[256];
 	enum tls_level conn_level;
 	struct smtpc_result conn_facts;
+	/* the policy engine and the crypto it may need */
+	struct policy_env pe;
+	X509 *sign_cert;
+	EVP_PKEY *sign_key;
+	STACK_OF(X509) *sign_chain;
 };
 
 /* parse_nexthop - "host:port" / "[addr]:port" → host (no brackets), port,
@@ -381,8 +393,8 @@ note_skip(struct host_policy *hp, const char *fmt, ...)
  */
 static struct smtp_conn *
 try_hosts(struct worker *w, const struct dns_mx_result *mx, unsigned port,
-    enum tls_level level, struct host_policy *hp, struct smtpc_result *res,
-    int *tls_failed)
+    enum tls_level level, int dane_required, struct host_policy *hp,
+    struct smtpc_result *res, int *tls_failed)
 {
 	size_t h, a;
 
@@ -419,6 +431,16 @@ try_hosts(struct worker *w, const struct dns_mx_result *mx, unsigned port,
 			default:
 				break;
 			}
+		}
+		if (dane_required && opts.tlsa == NULL) {
+			/* the rule wants DANE: a host without usable,
+			 * DNSSEC-validated TLSA records is no option */
+			note_skip(hp, "%s: no usable DANE TLSA records",
+			    host->name);
+			*tls_failed = 1;
+			if (have_dr)
+				dane_result_free(&dr);
+			continue;
 		}
 		if (opts.level != TLS_LEVEL_DANE && hp->sts != NULL) {
 			if (!mta_sts_mx_match(hp->sts, host->name)) {
@@ -600,7 +622,8 @@ domain_knowledge(struct worker *w, const char *domain,
 			    "pending";
 		usleep(250 * 1000);
 	}
-	din->tls_capable = st.tls_capable == 1;
+	din->tls_capable = st.probed_at != 0 ? st.tls_capable : -1;
+	din->dane = st.dane;
 	domain_status_release(&st);
 	(void)domain_db_mark_seen(w->db, domain, NULL);
 
@@ -617,95 +640,103 @@ domain_knowledge(struct worker *w, const char *domain,
 	return NULL;
 }
 
+/* what one recipient went through in this attempt */
+struct rcpt_state {
+	struct decide_plan plan;
+	struct policy_keys keys;
+	size_t step;			/* the step being tried */
+	int done;
+	struct rcpt_outcome o;
+	struct smtpc_result facts;	/* its last connection's facts */
+	enum pol_method method;		/* the method of its outcome */
+	enum tls_level level;
+	char notes[400];		/* steps given up at delivery time */
+};
+
+/* the message as sent for one step: tag removed, maybe encrypted */
+struct msg_view {
+	const char *data;
+	size_t len;
+	struct buf own;			/* when it differs from the original */
+};
+
 static void
-deliver_batch(struct worker *w, struct delivery_batch *b)
+rs_note(struct rcpt_state *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+rs_note(struct rcpt_state *r, const char *fmt, ...)
+{
+	size_t l = strlen(r->notes);
+	va_list ap;
+
+	if (l + 3 >= sizeof(r->notes))
+		return;
+	if (l > 0) {
+		memcpy(r->notes + l, "; ", 3);
+		l += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(r->notes + l, sizeof(r->notes) - l, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * send_group - one SMTP transaction at step s for the recipients idx[]
+ * (same domain, same hop floor), over the cached connection or a new
+ * one. Fills rs[idx[k]].o and .facts; *tls_failed when no host could be
+ * reached with TLS at the floor (the chain may move on).
+ */
+static void
+send_group(struct worker *w, struct delivery_batch *b, struct rcpt_state *rs,
+    const size_t *idx, size_t n, const struct policy_step *s,
+    const struct host_policy *base_hp, int mx_routed, const char *data,
+    size_t len, int *tls_failed)
 {
 	const struct sg_config *cfg = w->d->cfg;
-	struct decide_input din;
-	struct decide_plan plan;
-	struct rcpt_outcome *o = xcalloc(b->nrcpt, sizeof(*o));
+	struct smtpc_rcpt_result *rr = xcalloc(n, sizeof(*rr));
 	struct smtpc_result res;
-	struct smtpc_rcpt_result *rr = xcalloc(b->nrcpt, sizeof(*rr));
-	struct dns_mx_result mx;
-	char routewhy[300];
-	unsigned port = 0;
-	int64_t t0 = mono_ms();
+	struct host_policy hp = *base_hp;
 	size_t i;
-	int expired, have_mx = 0, nbounced = 0, mx_routed;
-	struct host_policy hp;
-	struct mta_sts_policy *sts = NULL;
 
-	memset(&din, 0, sizeof(din));
-	memset(&hp, 0, sizeof(hp));
-	din.domain = b->domain;
-	din.requiretls = b->requiretls;
-	din.default_level = (enum tls_level)cfg->delivery_tls_level;
-	din.forced_tls = (const char *const *)cfg->forced_tls_domains;
-	din.nforced = cfg->nforced_tls_domains;
+	*tls_failed = 0;
+	hp.skipped[0] = '\0';
 	memset(&res, 0, sizeof(res));
 	res.rcpt = rr;
-	expired = (long long)time(NULL) - b->received_at >=
-	    (long long)cfg->max_queue_lifetime;
-	/*
-	 * Mail routed by MX is governed by what we know of the domain: the
-	 * TLS cache (sticky TLS) and its MTA-STS policy. A static route or
-	 * smart host is a hop of the admin's choosing instead.
-	 */
-	mx_routed = delivery_route_lookup((const char *const *)cfg->routes,
-	    cfg->nroutes, b->domain) == NULL && cfg->smart_host == NULL;
-	if (mx_routed) {
-		const char *why = domain_knowledge(w, b->domain, &din, &sts);
-		if (why != NULL) {
-			for (i = 0; i < b->nrcpt; i++)
-				classify(&o[i], 451, why, "4.4.3");
-			plan.level = din.default_level;
-			plan.method = "plain";
-			snprintf(plan.reason, sizeof(plan.reason), "%s", why);
-			goto record;
-		}
-		hp.sts = din.mta_sts_enforce ? sts : NULL;
-		hp.sticky = din.tls_capable;
-	}
-	decide(&din, &plan);
-
 	if (w->conn != NULL && (strcmp(w->conn_domain, b->domain) != 0 ||
-	    w->conn_level != plan.level || !smtp_conn_usable(w->conn)))
+	    w->conn_level != s->level || !smtp_conn_usable(w->conn)))
 		conn_drop(w);
 	if (w->conn == NULL) {
+		struct dns_mx_result mx;
+		char routewhy[300], r[600];
+		unsigned port = 0;
 		enum dns_status ds = route(w, b->domain, &mx, &port, routewhy,
 		    sizeof(routewhy));
-		int tls_failed = 0;
 
-		have_mx = 1;
 		if (ds == DNS_NXDOMAIN || ds == DNS_NULL_MX ||
 		    ds == DNS_NO_ADDRESS) {
-			for (i = 0; i < b->nrcpt; i++) {
-				char r[400];
-				snprintf(r, sizeof(r), "%s %s (%s)",
-				    ds == DNS_NULL_MX ? "556 5.1.10" :
-				    "550 5.1.2", ds == DNS_NULL_MX ?
-				    "recipient domain accepts no mail (null MX)"
-				    : "recipient domain not found", mx.why);
-				classify(&o[i], 550, r, ds == DNS_NULL_MX ?
-				    "5.1.10" : "5.1.2");
-			}
-			goto record;
+			snprintf(r, sizeof(r), "%s %s (%s)", ds == DNS_NULL_MX ?
+			    "556 5.1.10" : "550 5.1.2", ds == DNS_NULL_MX ?
+			    "recipient domain accepts no mail (null MX)" :
+			    "recipient domain not found", mx.why);
+			for (i = 0; i < n; i++)
+				classify(&rs[idx[i]].o, 550, r,
+				    ds == DNS_NULL_MX ? "5.1.10" : "5.1.2");
+			goto out_mx;
 		}
 		if (ds != DNS_OK) {
-			for (i = 0; i < b->nrcpt; i++) {
-				char r[400];
-				snprintf(r, sizeof(r), "451 4.4.3 DNS lookup "
-				    "failed (%s)", mx.why);
-				classify(&o[i], 451, r, "4.4.3");
-			}
-			goto record;
+			snprintf(r, sizeof(r), "451 4.4.3 DNS lookup failed "
+			    "(%s)", mx.why);
+			for (i = 0; i < n; i++)
+				classify(&rs[idx[i]].o, 451, r, "4.4.3");
+			goto out_mx;
 		}
 		hp.mx_secure = mx.secure;
-		w->conn = try_hosts(w, &mx, port, plan.level, &hp, &res,
-		    &tls_failed);
+		w->conn = try_hosts(w, &mx, port, s->level, s->dane_required,
+		    &hp, &res, tls_failed);
 		if (mx_routed && cfg->tls_rpt_enabled)
 			tls_rpt_note(w, b->domain, &hp, &res);
-		if (w->conn == NULL && tls_failed && hp.sticky) {
+		if (w->conn == NULL && *tls_failed && hp.sticky) {
 			/* a TLS-capable domain lost TLS: downgrade attack or
 			 * a real change; nothing was sent, ask the prober */
 			log_warn("queue_id=%s event=possible_downgrade "
@@ -720,102 +751,433 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 			snprintf(res.reply, sizeof(res.reply), "451 4.7.5 no "
 			    "usable MX (%s)", hp.skipped);
 		if (w->conn == NULL) {
-			char r[600];
 			int code = res.status == SMTPC_PERMFAIL ? 550 : 451;
-			snprintf(r, sizeof(r), "%s", tls_failed ?
+			snprintf(r, sizeof(r), "%s", *tls_failed ?
 			    "451 4.7.5 TLS required but not available" :
 			    res.reply[0] ? res.reply : "451 4.4.1 no answer");
-			if (tls_failed) {
+			if (*tls_failed) {
 				size_t l = strlen(r);
 				snprintf(r + l, sizeof(r) - l, " (%s)",
 				    res.reply);
 				code = 451;
 			}
-			for (i = 0; i < b->nrcpt; i++)
-				classify(&o[i], code, r, "4.4.1");
-			goto record;
+			for (i = 0; i < n; i++)
+				classify(&rs[idx[i]].o, code, r, "4.4.1");
+			goto out_mx;
 		}
 		snprintf(w->conn_domain, sizeof(w->conn_domain), "%s",
 		    b->domain);
-		w->conn_level = plan.level;
+		w->conn_level = s->level;
 		w->conn_facts = res;
+out_mx:
+		dns_mx_result_free(&mx);
+		if (w->conn == NULL)
+			goto out;
 	}
 	{
 		struct smtp_client_msg msg;
-		const char **rc = xcalloc(b->nrcpt, sizeof(*rc));
+		const char **rc = xcalloc(n, sizeof(*rc));
 		enum smtpc_status st;
 
-		for (i = 0; i < b->nrcpt; i++)
-			rc[i] = b->rcpts[i].rcpt;
+		for (i = 0; i < n; i++)
+			rc[i] = b->rcpts[idx[i]].rcpt;
 		memset(&msg, 0, sizeof(msg));
 		msg.mail_from = b->mail_from;
 		msg.rcpts = rc;
-		msg.nrcpt = b->nrcpt;
-		msg.data = b->data;
-		msg.len = b->len;
+		msg.nrcpt = n;
+		msg.data = data;
+		msg.len = len;
 		msg.body_8bit = b->body_8bit;
 		msg.requiretls = b->requiretls;
 		/* the connection facts stay those of the open connection */
 		res = w->conn_facts;
 		res.rcpt = rr;
-		memset(rr, 0, b->nrcpt * sizeof(*rr));
 		st = smtp_conn_send(w->conn, &msg, &res);
 		xfree(rc);
-		for (i = 0; i < b->nrcpt; i++) {
+		for (i = 0; i < n; i++) {
+			struct rcpt_outcome *o = &rs[idx[i]].o;
 			/* a recipient's own answer decides for it */
 			if (rr[i].code != 0)
-				classify(&o[i], rr[i].code, rr[i].reply, "5.0.0");
+				classify(o, rr[i].code, rr[i].reply, "5.0.0");
 			else if (st == SMTPC_REQUIRETLS_FAIL)
-				classify(&o[i], 550, "550 5.7.30 REQUIRETLS "
+				classify(o, 550, "550 5.7.30 REQUIRETLS "
 				    "not supported by the next hop", "5.7.30");
 			else if (st == SMTPC_PERMFAIL)
-				classify(&o[i], res.code ? res.code : 550,
+				classify(o, res.code ? res.code : 550,
 				    res.reply, "5.0.0");
 			else
-				classify(&o[i], 451, res.reply[0] ? res.reply :
+				classify(o, 451, res.reply[0] ? res.reply :
 				    "451 4.4.2 connection lost", "4.4.2");
 		}
 		if (!smtp_conn_usable(w->conn))
 			conn_drop(w);
 	}
+out:
+	for (i = 0; i < n; i++) {
+		rs[idx[i]].facts = res;
+		rs[idx[i]].facts.rcpt = NULL;
+	}
+	xfree(rr);
+}
+
+/* the worker's S/MIME signer, loaded on first use (NULL: none/failed) */
+static int
+smime_signer(struct worker *w, char **err_out)
+{
+	const struct sg_config *cfg = w->d->cfg;
+
+	if (cfg->smime_sign_cert == NULL || cfg->smime_sign_key == NULL)
+		return 0;
+	if (w->sign_cert != NULL)
+		return 0;
+	return smime_load_signer(cfg->smime_sign_cert, cfg->smime_sign_key,
+	    &w->sign_cert, &w->sign_key, &w->sign_chain, err_out);
+}
+
+/*
+ * step_view - the bytes step s sends to recipient r: the original with
+ * the escalation tag removed, encrypted for pgp/smime. 0, or -1 with
+ * *err_out (the step cannot be carried out).
+ */
+static int
+step_view(struct worker *w, const struct delivery_batch *b,
+    const struct msg_view *base, const struct rcpt_state *r,
+    const struct policy_step *s, struct msg_view *v, char **err_out)
+{
+	const struct sg_config *cfg = w->d->cfg;
+
+	memset(v, 0, sizeof(*v));
+	v->data = base->data;
+	v->len = base->len;
+	if (s->method == PM_PGP) {
+		struct pgp_ctx *pc = policy_env_pgp(&w->pe, err_out);
+		const char *fpr[1] = { r->keys.pgp_fpr };
+
+		if (pc == NULL)
+			return -1;
+		buf_init(&v->own, (size_t)cfg->message_size_limit * 2 + 65536);
+		if (pgp_encrypt_mime(pc, base->data, base->len, fpr, 1,
+		    cfg->pgp_outer_subject, &v->own, err_out) < 0)
+			return -1;
+	} else if (s->method == PM_SMIME) {
+		X509 *certs[1] = { r->keys.smime_cert };
+
+		if (smime_signer(w, err_out) < 0)
+			return -1;
+		buf_init(&v->own, (size_t)cfg->message_size_limit * 2 + 65536);
+		if (smime_sign_encrypt(base->data, base->len, certs, 1,
+		    r->keys.smime_cipher, w->sign_cert, w->sign_key,
+		    w->sign_chain, &v->own, err_out) < 0)
+			return -1;
+	} else {
+		return 0;
+	}
+	v->data = buf_cstr(&v->own);
+	v->len = v->own.len;
+	(void)b;
+	return 0;
+}
+
+static int
+same_hop(const struct policy_step *a, const struct policy_step *b)
+{
+	return a->level == b->level && a->mta_sts == b->mta_sts &&
+	    a->dane_required == b->dane_required;
+}
+
+static int
+shares_transaction(enum pol_method m)
+{
+	return m == PM_TLS || m == PM_PLAIN || m == PM_ASIS;
+}
+
+/*
+ * harvest - collect the signer certificate of S/MIME-signed mail into
+ * the key store (smime_harvest = yes). Quietly nothing for other mail.
+ */
+static void
+harvest(struct worker *w, const struct delivery_batch *b)
+{
+	const struct sg_config *cfg = w->d->cfg;
+	struct smime_harvest h;
+	char why[200];
+	size_t i;
+
+	if (!cfg->smime_harvest || b->mail_from[0] == '\0')
+		return;
+	memset(&h, 0, sizeof(h));
+	if (smime_harvest(b->data, b->len, b->mail_from, time(NULL),
+	    cfg->smime_ca_file, &h, why, sizeof(why)) != 1)
+		return;
+	for (i = 0; i < h.nemails; i++) {
+		struct smime_cert_info ci;
+		struct key_new kn;
+		X509 *c;
+		char status[16], *err = NULL;
+		long long id;
+
+		if (strcasecmp(h.emails[i], b->mail_from) != 0)
+			continue;
+		c = smime_cert_from_mem((const char *)h.der, h.der_len, &err);
+		if (c == NULL || smime_cert_inspect(c, &ci, &err) < 0) {
+			xfree(err);
+			if (c != NULL)
+				X509_free(c);
+			break;
+		}
+		memset(&kn, 0, sizeof(kn));
+		kn.kind = "smime";
+		kn.address = h.emails[i];
+		kn.fingerprint = ci.sha256;
+		kn.source = "harvest";
+		kn.not_before = ci.not_before;
+		kn.not_after = ci.not_after;
+		kn.smime_cipher = h.prefers_gcm ? "gcm" : "cbc";
+		kn.material = h.der;
+		kn.material_len = h.der_len;
+		kn.note = "from signed mail";
+		if (key_db_add(w->db, &kn, &id, status, &err) == 0)
+			log_info("queue_id=%s event=cert_harvested address=<%s> "
+			    "sha256=%s status=%s", b->message_id, kn.address,
+			    ci.sha256, status);
+		xfree(err);
+		smime_cert_info_release(&ci);
+		X509_free(c);
+		break;
+	}
+	smime_harvest_release(&h);
+}
+
+static void
+deliver_batch(struct worker *w, struct delivery_batch *b)
+{
+	const struct sg_config *cfg = w->d->cfg;
+	struct decide_input din;
+	struct rcpt_state *rs = xcalloc(b->nrcpt, sizeof(*rs));
+	size_t *idx = xcalloc(b->nrcpt, sizeof(*idx));
+	struct msg_view base;
+	int64_t t0 = mono_ms();
+	size_t i, j;
+	int expired, nbounced = 0, mx_routed, tag = -1, enc = 0;
+	struct host_policy hp;
+	struct mta_sts_policy *sts = NULL;
+	const char *bounce_mx = "";
+
+	memset(&din, 0, sizeof(din));
+	memset(&hp, 0, sizeof(hp));
+	memset(&base, 0, sizeof(base));
+	w->pe.db = w->db;
+	base.data = b->data;
+	base.len = b->len;
+	din.domain = b->domain;
+	din.sender = b->mail_from;
+	din.requiretls = b->requiretls;
+	din.default_level = (enum tls_level)cfg->delivery_tls_level;
+	din.forced_tls = (const char *const *)cfg->forced_tls_domains;
+	din.nforced = cfg->nforced_tls_domains;
+	din.tls_capable = -1;
+	din.dane = -1;
+	din.escrow_available = 0;	/* the portal (issue 6) */
+	expired = (long long)time(NULL) - b->received_at >=
+	    (long long)cfg->max_queue_lifetime;
+	harvest(w, b);
+	policy_message_facts(&w->d->pc, b->data, b->len, &tag, &enc);
+	din.tag = tag;
+	din.already_encrypted = enc;
+	/*
+	 * Mail routed by MX is governed by what we know of the domain: the
+	 * TLS cache (sticky TLS) and its MTA-STS policy. A static route or
+	 * smart host is a hop of the admin's choosing instead.
+	 */
+	mx_routed = delivery_route_lookup((const char *const *)cfg->routes,
+	    cfg->nroutes, b->domain) == NULL && cfg->smart_host == NULL;
+	if (mx_routed) {
+		const char *why = domain_knowledge(w, b->domain, &din, &sts);
+		if (why != NULL) {
+			for (i = 0; i < b->nrcpt; i++) {
+				classify(&rs[i].o, 451, why, "4.4.3");
+				rs[i].done = 1;
+				rs[i].method = PM_PLAIN;
+				rs[i].level = din.default_level;
+				snprintf(rs[i].plan.reason,
+				    sizeof(rs[i].plan.reason), "%s", why);
+			}
+			goto record;
+		}
+		hp.sts = din.mta_sts_enforce ? sts : NULL;
+		hp.sticky = din.tls_capable == 1;
+	}
+	/* one plan per recipient (rules may name single addresses) */
+	for (i = 0; i < b->nrcpt; i++) {
+		char *err = NULL;
+		int r;
+
+		din.rcpt = b->rcpts[i].rcpt;
+		r = policy_recipient(&w->pe, &din, &rs[i].plan, &rs[i].keys,
+		    &err);
+		if (r < 0) {
+			char m[300];
+			snprintf(m, sizeof(m), "451 4.3.0 policy unavailable "
+			    "(%s)", err ? err : "?");
+			classify(&rs[i].o, 451, m, "4.3.0");
+			rs[i].done = 1;
+			rs[i].method = PM_PLAIN;
+			snprintf(rs[i].plan.reason, sizeof(rs[i].plan.reason),
+			    "policy unavailable");
+			xfree(err);
+		}
+	}
+	/* the tag never leaves the gateway, whatever the method */
+	if (tag >= 0) {
+		char *err = NULL;
+		buf_init(&base.own, (size_t)cfg->message_size_limit + 65536);
+		if (subject_tag_strip(b->data, b->len,
+		    w->d->pc.tags[tag].tag, &base.own, &err) == 0) {
+			base.data = buf_cstr(&base.own);
+			base.len = base.own.len;
+		} else {
+			log_warn("queue_id=%s event=tag_strip_failed "
+			    "error=\"%s\"", b->message_id, err ? err : "?");
+		}
+		xfree(err);
+	}
+
+	/* run the plans: groups sharing a hop share a transaction */
+	for (;;) {
+		struct policy_step s;
+		struct msg_view v;
+		struct rcpt_state *r = NULL;
+		size_t n = 0, k;
+		int tls_failed = 0;
+		char *err = NULL;
+
+		for (i = 0; i < b->nrcpt && r == NULL; i++)
+			if (!rs[i].done)
+				r = &rs[i];
+		if (r == NULL)
+			break;
+		i--;
+		if (r->step >= r->plan.nsteps) {
+			char m[1200];
+			snprintf(m, sizeof(m), "%s no delivery method of the "
+			    "policy is usable now (%s)", r->plan.bounce ?
+			    "550 5.7.1" : "451 4.7.5", r->notes[0] ? r->notes :
+			    r->plan.reason);
+			classify(&r->o, r->plan.bounce ? 550 : 451, m,
+			    r->plan.bounce ? "5.7.1" : "4.7.5");
+			r->done = 1;
+			r->method = r->plan.nsteps > 0 ?
+			    r->plan.steps[r->plan.nsteps - 1].method : PM_PLAIN;
+			r->level = r->plan.level;
+			continue;
+		}
+		s = r->plan.steps[r->step];
+		r->method = s.method;
+		r->level = s.level;
+		if (s.method == PM_ESCROW) {
+			classify(&r->o, 451, "451 4.3.2 escrow portal not "
+			    "available on this gateway yet: held in the queue",
+			    "4.3.2");
+			r->done = 1;
+			continue;
+		}
+		idx[n++] = i;
+		if (shares_transaction(s.method))
+			for (j = i + 1; j < b->nrcpt; j++) {
+				const struct rcpt_state *q = &rs[j];
+				if (!q->done && q->step < q->plan.nsteps &&
+				    shares_transaction(
+				    q->plan.steps[q->step].method) &&
+				    same_hop(&q->plan.steps[q->step], &s))
+					idx[n++] = j;
+			}
+		if (step_view(w, b, &base, r, &s, &v, &err) < 0) {
+			rs_note(r, "%s failed: %s", policy_method_name(
+			    s.method), err ? err : "?");
+			log_err("queue_id=%s event=encrypt_failed rcpt=<%s> "
+			    "method=%s error=\"%s\"", b->message_id,
+			    b->rcpts[i].rcpt, policy_method_name(s.method),
+			    err ? err : "?");
+			xfree(err);
+			buf_free(&v.own);
+			r->step++;
+			continue;
+		}
+		send_group(w, b, rs, idx, n, &s, &hp, mx_routed, v.data,
+		    v.len, &tls_failed);
+		buf_free(&v.own);
+		for (k = 0; k < n; k++) {
+			struct rcpt_state *q = &rs[idx[k]];
+			q->method = q->plan.steps[q->step].method;
+			q->level = q->plan.steps[q->step].level;
+			if (tls_failed && q->step + 1 < q->plan.nsteps) {
+				/* DESIGN.md step 4: on to the next method */
+				rs_note(q, "%s: %s", policy_method_name(
+				    q->method), q->o.reply);
+				q->step++;
+				continue;
+			}
+			q->done = 1;
+			if (q->o.outcome == DELIVERY_DELIVERED) {
+				if (q->method == PM_PGP)
+					(void)key_db_used(w->db, q->keys.pgp_id,
+					    NULL);
+				else if (q->method == PM_SMIME)
+					(void)key_db_used(w->db,
+					    q->keys.smime_id, NULL);
+			}
+			if (q->facts.mx_host[0] != '\0')
+				bounce_mx = q->facts.mx_host;
+		}
+	}
 record:
 	for (i = 0; i < b->nrcpt; i++) {
+		struct rcpt_outcome *o = &rs[i].o;
 		/* the queue lifetime turns a deferral into a bounce */
-		if (o[i].outcome == DELIVERY_DEFERRED && expired) {
-			size_t l = strlen(o[i].reply);
-			o[i].outcome = DELIVERY_BOUNCED;
-			snprintf(o[i].reply + l, sizeof(o[i].reply) - l,
+		if (o->outcome == DELIVERY_DEFERRED && expired) {
+			size_t l = strlen(o->reply);
+			o->outcome = DELIVERY_BOUNCED;
+			snprintf(o->reply + l, sizeof(o->reply) - l,
 			    " (gave up: message older than max_queue_lifetime)");
-			if (o[i].status[0] == '4')
-				o[i].status[0] = '5';
+			if (o->status[0] == '4')
+				o->status[0] = '5';
 		}
-		if (o[i].outcome == DELIVERY_BOUNCED)
+		if (o->outcome == DELIVERY_BOUNCED)
 			nbounced++;
 	}
-	if (nbounced > 0)
-		bounce(w, b, o, res.mx_host);
+	if (nbounced > 0) {
+		struct rcpt_outcome *os = xcalloc(b->nrcpt, sizeof(*os));
+		for (i = 0; i < b->nrcpt; i++)
+			os[i] = rs[i].o;
+		bounce(w, b, os, bounce_mx);
+		xfree(os);
+	}
 	for (i = 0; i < b->nrcpt; i++) {
+		const struct smtpc_result *res = &rs[i].facts;
 		struct delivery_attempt a;
-		char *err = NULL;
+		char *err = NULL, reason[1500];
 		unsigned retry = delivery_retry_delay(cfg->retry_min,
 		    cfg->retry_max, b->rcpts[i].attempts);
 		int r;
 
+		snprintf(reason, sizeof(reason), "%s%s%s", rs[i].plan.reason,
+		    rs[i].notes[0] ? "; at delivery: " : "", rs[i].notes);
 		memset(&a, 0, sizeof(a));
 		a.message_id = b->message_id;
 		a.recipient_id = b->rcpts[i].id;
 		a.rcpt = b->rcpts[i].rcpt;
-		a.method = plan.method;
-		a.tls_level = tls_level_name(plan.level);
-		a.reason = plan.reason;
-		a.mx_host = res.mx_host[0] ? res.mx_host : NULL;
-		a.mx_addr = res.mx_addr[0] ? res.mx_addr : NULL;
-		a.tls_protocol = res.tls ? res.tls_protocol : NULL;
-		a.tls_cipher = res.tls ? res.tls_cipher : NULL;
-		a.tls_bits = res.tls_bits;
-		a.tls_verified = tls_verified_name(res.verified);
-		a.outcome = o[i].outcome;
-		a.reply = o[i].reply;
+		a.method = policy_method_name(rs[i].method);
+		a.tls_level = tls_level_name(rs[i].level);
+		a.reason = reason;
+		a.rule_id = rs[i].plan.rule_id;
+		a.mx_host = res->mx_host[0] ? res->mx_host : NULL;
+		a.mx_addr = res->mx_addr[0] ? res->mx_addr : NULL;
+		a.tls_protocol = res->tls ? res->tls_protocol : NULL;
+		a.tls_cipher = res->tls ? res->tls_cipher : NULL;
+		a.tls_bits = res->tls_bits;
+		a.tls_verified = tls_verified_name(res->verified);
+		a.outcome = rs[i].o.outcome;
+		a.reply = rs[i].o.reply;
 		a.duration_ms = (unsigned)(mono_ms() - t0);
 		r = delivery_db_finish(w->db, w->owner, &a, retry, &err);
 		log_info("queue_id=%s event=attempt rcpt=<%s> outcome=%s "
@@ -828,12 +1190,12 @@ record:
 		    a.tls_bits, a.tls_verified, a.duration_ms, a.reply,
 		    r < 0 ? " record_error=" : "", r < 0 && err ? err : "");
 		xfree(err);
+		policy_keys_release(&rs[i].keys);
 	}
-	if (have_mx)
-		dns_mx_result_free(&mx);
+	buf_free(&base.own);
 	mta_sts_policy_free(&sts);
-	xfree(rr);
-	xfree(o);
+	xfree(idx);
+	xfree(rs);
 }
 
 static void *
@@ -852,6 +1214,8 @@ worker_main(void *arg)
 	w->dns = dns_resolver_new(&dc, &err);
 	if (w->dns == NULL)
 		fatal("event=dns_setup_failed error=\"%s\"", err);
+	policy_env_init(&w->pe, d->cfg, &d->pc, NULL);
+	w->pe.dns = d->cfg->wkd_enabled ? w->dns : NULL;
 
 	for (;;) {
 		struct delivery_batch b;
@@ -934,6 +1298,10 @@ worker_main(void *arg)
 		}
 	}
 	conn_drop(w);
+	policy_env_free(&w->pe);
+	X509_free(w->sign_cert);
+	EVP_PKEY_free(w->sign_key);
+	sk_X509_pop_free(w->sign_chain, X509_free);
 	db_close(&w->db);
 	dns_resolver_free(&w->dns);
 	return NULL;
@@ -985,6 +1353,10 @@ delivery_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 	if (d.tls == NULL)
 		fatal("event=tls_setup_failed error=\"%s\"", err);
 	outbound_client_conf(cfg, d.tls, &d.cc);
+	if (policy_conf_init(cfg, &d.pc, &err) < 0)
+		fatal("event=policy_config error=\"%s\"", err);
+	if (policy_pgp_home_prepare(cfg, &err) < 0)
+		fatal("event=pgp_home_failed error=\"%s\"", err);
 	if (privdrop(cfg->run_user, &err) < 0)
 		fatal("event=privdrop_failed error=\"%s\"", err);
 

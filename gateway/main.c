@@ -40,6 +40,11 @@ usage(FILE *f)
 	    "protected\n"
 	    "  probe DOMAIN        probe a domain's MX hosts for TLS now and "
 	    "store it\n"
+	    "  rule                list and change the policy rules\n"
+	    "  key                 recipient PGP keys and S/MIME "
+	    "certificates\n"
+	    "  policy preview      what would happen to mail from A to B, "
+	    "and why\n"
 	    "  version             print the version\n"
 	    "\n"
 	    "Run `sealgate COMMAND --help` for a command's options.\n");
@@ -154,6 +159,9 @@ main(int argc, char **argv)
 			{ "admin", cli_admin },
 			{ "log", cli_log },
 			{ "probe", cli_probe },
+			{ "rule", cli_rule },
+			{ "key", cli_key },
+			{ "policy", cli_policy },
 		};
 		size_t k;
 

@@ -1,6 +1,8 @@
 /*
  * xalloc.c - allocation wrapper with a failure-injection hook for tests.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,4 +93,24 @@ void
 xfree(void *p)
 {
 	free(p);
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *s;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	s = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	if (vsnprintf(s, (size_t)n + 1, fmt, ap) < 0)
+		s[0] = '\0';
+	va_end(ap);
+	return s;
 }

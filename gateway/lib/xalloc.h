@@ -14,6 +14,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 void xfree(void *p);
+/* a new formatted string (never NULL: dies on out of memory) */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* try_ variants return NULL on failure (or injected failure) */
 void *try_malloc(size_t n);
