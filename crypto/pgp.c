@@ -643,7 +643,7 @@ pgp_encrypt_mime(struct pgp_ctx *pc, const char *msg, size_t len,
 {
 	struct pgp_field *fs = NULL;
 	size_t nf = 0, body, i, clen = 0;
-	gpgme_key_t *keys = NULL;
+	struct buf rcpts;
 	gpgme_data_t plain = NULL, cipher = NULL;
 	gpgme_encrypt_result_t er;
 	gpgme_error_t e;
@@ -666,18 +666,20 @@ pgp_encrypt_mime(struct pgp_ctx *pc, const char *msg, size_t len,
 		return -1;
 	buf_init(&inner, PGP_LOCAL_MAX);
 	buf_init(&whole, PGP_LOCAL_MAX);
-	keys = xcalloc(n + 1, sizeof(*keys));
+	/*
+	 * Recipients by fingerprint (gpgme_op_encrypt_ext's recipient
+	 * string): no key listing per message, which would cost two more
+	 * gpg processes per message than the encryption itself.
+	 */
+	buf_init(&rcpts, (PGP_FPR_SIZE + 1) * (PGP_MAX_RCPTS + 1));
 	for (i = 0; i < n; i++) {
 		if (fprs[i] == NULL || !fpr_ok(fprs[i])) {
 			set_err(err_out, "pgp: recipient %zu: not a "
 			    "fingerprint", i);
 			goto done;
 		}
-		e = gpgme_get_key(pc->ctx, fprs[i], &keys[i], 0);
-		if (e != 0) {
-			set_err(err_out, "pgp: key %s: %s", fprs[i],
-			    gpgme_strerror(e));
-			keys[i] = NULL;
+		if (buf_printf(&rcpts, "%s%s", i ? "\n" : "", fprs[i]) != 0) {
+			set_err(err_out, "pgp: too many recipients");
 			goto done;
 		}
 	}
@@ -694,11 +696,11 @@ pgp_encrypt_mime(struct pgp_ctx *pc, const char *msg, size_t len,
 	}
 	/* ALWAYS_TRUST: see the file header; validity is our decision. */
 	if (pc->signing)
-		e = gpgme_op_encrypt_sign(pc->ctx, keys,
+		e = gpgme_op_encrypt_sign_ext(pc->ctx, NULL, buf_cstr(&rcpts),
 		    GPGME_ENCRYPT_ALWAYS_TRUST, plain, cipher);
 	else
-		e = gpgme_op_encrypt(pc->ctx, keys, GPGME_ENCRYPT_ALWAYS_TRUST,
-		    plain, cipher);
+		e = gpgme_op_encrypt_ext(pc->ctx, NULL, buf_cstr(&rcpts),
+		    GPGME_ENCRYPT_ALWAYS_TRUST, plain, cipher);
 	if (e != 0) {
 		er = gpgme_op_encrypt_result(pc->ctx);
 		if (er != NULL && er->invalid_recipients != NULL)
@@ -735,10 +737,7 @@ done:
 		gpgme_data_release(cipher);
 	if (ctext != NULL)
 		gpgme_free(ctext);
-	for (i = 0; keys != NULL && i < n; i++)
-		if (keys[i] != NULL)
-			gpgme_key_unref(keys[i]);
-	xfree(keys);
+	buf_free(&rcpts);
 	buf_free_secure(&inner);	/* the plaintext */
 	buf_free(&whole);
 	xfree(fs);

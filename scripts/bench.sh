@@ -51,7 +51,9 @@
 #   BENCH_SG_WORKERS=20   sealgate delivery_workers
 #   BENCH_SG_PER_DEST=20  sealgate delivery_per_destination (Postfix's
 #                         default destination concurrency is 20)
-#   BENCH_CASES="plain tls tls100k latency memory"   what to run
+#   BENCH_CASES="plain tls tls100k latency memory crypto"   what to run;
+#                         crypto: PGP/S/MIME encryption in process vs the
+#                         gpg/openssl command line (scripts/bench/crypto.sh)
 #   BENCH_PERF=1          perf record -a -g (whole machine) during
 #                         sealgate's timed runs; perf.CASE.data and a
 #                         summary perf.CASE.txt (by command, postgres and
@@ -83,7 +85,7 @@ LAT_N=${BENCH_LAT_MSGS:-500}
 IDLE_N=${BENCH_IDLE_CONNS:-1000}
 SG_WORKERS=${BENCH_SG_WORKERS:-20}
 SG_PER_DEST=${BENCH_SG_PER_DEST:-20}
-CASES=${BENCH_CASES:-plain tls tls100k latency memory}
+CASES=${BENCH_CASES:-plain tls tls100k latency memory crypto}
 PERF=${BENCH_PERF:-0}
 OUT=${BENCH_OUT:-/tmp/sealgate-bench}
 BASE=${BENCH_PORT_BASE:-47100}
@@ -468,6 +470,10 @@ if has tls || has tls100k; then
 	has tls && tput_case tls "4 KiB over required TLS (msg/s)" "$N" 4096 1
 	has tls100k && tput_case tls100k "100 KiB over required TLS (msg/s)" "$N_BIG" 102400 1
 fi
+if has crypto; then
+	BUILD=$BUILD "$HELP/crypto.sh" "$TMP/crypto" >"$TMP/crypto.table" ||
+	    die "crypto benchmark (scripts/bench/crypto.sh)"
+fi
 
 echo
 echo "sealgate vs Postfix $(postconf -d -h mail_version), $(nproc) cores, same run;" \
@@ -476,6 +482,7 @@ echo "sealgate vs Postfix $(postconf -d -h mail_version), $(nproc) cores, same r
     "sealgate delivery_workers=$SG_WORKERS delivery_per_destination=$SG_PER_DEST"
 missed=0
 python3 "$HELP/report.py" "$RES" || missed=1
+if has crypto; then cat "$TMP/crypto.table"; fi
 if [ "$HOLD" = 1 ]; then
 	say "holding: sealgate pid $SG_PID port $SG_PORT conf $SG_CONF; postfix -c $PF port $PF_PORT; sink -c $SINK port $SINK_PORT; psql -h $VAR/pg/sock -p $PG_PORT -U sealgate sealgate; Ctrl-C ends"
 	while :; do sleep 1; done
