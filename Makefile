@@ -9,7 +9,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS      = openssl libpq gpgme gmime-3.0
+PKGS      = openssl libpq gpgme gmime-3.0 libmicrohttpd
 # system headers (glib's among them) as -isystem: -Werror is for our code
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

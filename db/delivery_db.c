@@ -42,6 +42,8 @@ delivery_outcome_name(enum delivery_outcome o)
 		return "delivered";
 	case DELIVERY_BOUNCED:
 		return "bounced";
+	case DELIVERY_ESCROWED:
+		return "escrowed";
 	default:
 		return "deferred";
 	}
@@ -151,7 +153,8 @@ delivery_db_claim(struct db *db, const char *owner, unsigned lease_secs,
 
 	p[0] = out->message_id;
 	res = db_exec(db, "SELECT mail_from, requiretls, body_type,"
-	    " extract(epoch FROM received_at)::bigint FROM messages"
+	    " extract(epoch FROM received_at)::bigint, tls_required,"
+	    " escrow_notice FROM messages"
 	    " WHERE id = $1", 1, p, &transient, err_out);
 	if (res == NULL || PQntuples(res) != 1) {
 		if (res != NULL && err_out != NULL)
@@ -162,6 +165,8 @@ delivery_db_claim(struct db *db, const char *owner, unsigned lease_secs,
 	out->mail_from = xstrdup(PQgetvalue(res, 0, 0));
 	out->requiretls = PQgetvalue(res, 0, 1)[0] == 't';
 	out->body_8bit = strcmp(PQgetvalue(res, 0, 2), "8BITMIME") == 0;
+	out->tls_required = PQgetvalue(res, 0, 4)[0] == 't';
+	out->escrow_notice = PQgetvalue(res, 0, 5)[0] == 't';
 	{
 		uint64_t v = 0;
 		(void)num_parse_u64_str(PQgetvalue(res, 0, 3), 0, INT64_MAX,
@@ -183,8 +188,7 @@ delivery_db_finish(struct db *db, const char *owner,
     const struct delivery_attempt *a, unsigned retry_secs, char **err_out)
 {
 	char rid[24], bits[16], dur[16], retry[16], ruleb[24];
-	const char *state = a->outcome == DELIVERY_DELIVERED ? "delivered" :
-	    a->outcome == DELIVERY_BOUNCED ? "bounced" : "deferred";
+	const char *state = delivery_outcome_name(a->outcome);
 	const char *p1[17], *p2[5];
 	PGresult *res;
 	int transient = 0, r, n;
@@ -250,6 +254,25 @@ delivery_db_finish(struct db *db, const char *owner,
 		return transient ? -2 : -1;
 	}
 	PQclear(res);
+	/*
+	 * Escrowed content lives only sealed: once no recipient of a message
+	 * with an escrowed one (or of an escrow notification, which holds a
+	 * live link) is waiting, the queue's plaintext copy is wiped.
+	 */
+	if (a->outcome != DELIVERY_DEFERRED) {
+		res = db_exec(db, "UPDATE messages m SET data = ''::bytea"
+		    " WHERE m.id = $1 AND length(m.data) > 0"
+		    " AND (m.escrow_notice OR EXISTS (SELECT 1 FROM recipients"
+		    "  WHERE message_id = $1 AND state = 'escrowed'))"
+		    " AND NOT EXISTS (SELECT 1 FROM recipients"
+		    "  WHERE message_id = $1 AND state IN ('queued', 'deferred'))",
+		    1, p1, &transient, err_out);
+		if (res == NULL) {
+			db_rollback(db);
+			return transient ? -2 : -1;
+		}
+		PQclear(res);
+	}
 	return db_commit(db, err_out);
 }
 

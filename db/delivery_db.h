@@ -29,6 +29,8 @@ struct delivery_batch {
 	char *domain;
 	char *mail_from;
 	int requiretls;
+	int tls_required;		/* messages.tls_required: plan "tls" */
+	int escrow_notice;		/* messages.escrow_notice: plain */
 	int body_8bit;
 	long long received_at;		/* unix time */
 	char *data;			/* the message bytes */
@@ -49,7 +51,7 @@ int delivery_db_claim(struct db *db, const char *owner, unsigned lease_secs,
 void delivery_batch_free(struct delivery_batch *b);
 
 enum delivery_outcome { DELIVERY_DELIVERED, DELIVERY_DEFERRED,
-    DELIVERY_BOUNCED };
+    DELIVERY_BOUNCED, DELIVERY_ESCROWED };
 
 const char *delivery_outcome_name(enum delivery_outcome o);
 

@@ -60,4 +60,8 @@ int cli_key(const struct sg_config *cfg, int argc, char **argv);
 /* policy preview --from A --to B [--subject S]: the plan and why */
 int cli_policy(const struct sg_config *cfg, int argc, char **argv);
 
+/* escrow keygen | list [--json] | recall ID | purge | audit ID [--json]:
+ * the escrow store (cli_escrow.c) */
+int cli_escrow(const struct sg_config *cfg, int argc, char **argv);
+
 #endif

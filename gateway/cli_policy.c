@@ -713,7 +713,7 @@ cli_policy(const struct sg_config *cfg, int argc, char **argv)
 	din.default_level = (enum tls_level)cfg->delivery_tls_level;
 	din.forced_tls = (const char *const *)cfg->forced_tls_domains;
 	din.nforced = cfg->nforced_tls_domains;
-	din.escrow_available = 0;
+	din.escrow_available = cfg->escrow_enabled;
 	policy_env_init(&env, cfg, &pc, db);
 	env.offline = 1;
 	if (policy_domain_cached(db, dom, &din, &err) < 0 ||

@@ -114,6 +114,9 @@ static int check_chain(struct cfg_loader *, const char *);
 static int check_tags(struct cfg_loader *, const char *);
 static int check_fingerprint(struct cfg_loader *, const char *);
 static int check_readable(struct cfg_loader *, const char *);
+static int check_color(struct cfg_loader *, const char *);
+static int check_https_url(struct cfg_loader *, const char *);
+static int check_loopback_hostport(struct cfg_loader *, const char *);
 
 static const char *const floor_names[] = { "encrypt", "verify", "mta-sts",
     "dane", NULL };
@@ -388,6 +391,88 @@ static const struct cfg_key cfg_keys[] = {
 	{ .name = "wkd_cache", .type = CFG_DURATION, .off = OFF(wkd_cache),
 	  .def = "1d", .min = 60, .max = 30 * 86400,
 	  .help = "how long a WKD answer (found or not) is reused" },
+
+	/* escrow portal */
+	{ .name = "escrow", .type = CFG_BOOL, .off = OFF(escrow_enabled),
+	  .def = "no",
+	  .help = "escrow store and portal in use (plans may escrow)" },
+	{ .name = "escrow_master_key_file", .type = CFG_PATH,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(escrow_master_key_file),
+	  .help = "master key sealing escrowed mail; unset: STATE_DIR/escrow.key" },
+	{ .name = "escrow_retention", .type = CFG_DURATION,
+	  .off = OFF(escrow_retention), .def = "30d", .min = 3600,
+	  .max = 3650u * 86400, .help = "escrowed mail is purged after this" },
+	{ .name = "escrow_link_ttl", .type = CFG_DURATION,
+	  .off = OFF(escrow_link_ttl), .def = "14d", .min = 600,
+	  .max = 365u * 86400, .help = "how long an enrollment link works" },
+	{ .name = "escrow_from", .type = CFG_STRING, .flags = CFG_F_OPTIONAL,
+	  .off = OFF(escrow_from), .check = check_rpt_address,
+	  .help = "sender of notifications; unset: secure-mail@HOSTNAME" },
+	{ .name = "escrow_org_name", .type = CFG_STRING,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(escrow_org_name),
+	  .check = check_rpt_text,
+	  .help = "organization name on portal pages and mail; unset: HOSTNAME" },
+	{ .name = "escrow_logo_url", .type = CFG_STRING,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(escrow_logo_url),
+	  .check = check_https_url, .help = "https URL of a logo; unset: none" },
+	{ .name = "escrow_color", .type = CFG_STRING, .off = OFF(escrow_color),
+	  .def = "#1f4e79", .check = check_color,
+	  .help = "accent colour of portal pages and mail (#rrggbb)" },
+	{ .name = "escrow_support", .type = CFG_STRING,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(escrow_support),
+	  .check = check_rpt_text,
+	  .help = "support contact shown to recipients; unset: none" },
+	{ .name = "escrow_hide_subject", .type = CFG_BOOL,
+	  .off = OFF(escrow_hide_subject), .def = "no",
+	  .help = "keep the Subject out of notification mail" },
+	{ .name = "escrow_read_notice", .type = CFG_BOOL,
+	  .off = OFF(escrow_read_notice), .def = "no",
+	  .help = "tell the sender when the recipient first reads" },
+	{ .name = "templates_dir", .type = CFG_PATH, .off = OFF(templates_dir),
+	  .def = "templates",
+	  .help = "notification and portal templates" },
+	{ .name = "portal_listen", .type = CFG_LISTEN, .off = OFF(portal_listen),
+	  .off_n = OFF(nportal_listen), .def = "127.0.0.1:8443",
+	  .help = "HTTPS addresses of the portal (web role)" },
+	{ .name = "portal_http_listen", .type = CFG_STRING,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(portal_http_listen),
+	  .check = check_loopback_hostport,
+	  .help = "plain HTTP on loopback behind a TLS proxy; unset: none" },
+	{ .name = "portal_trusted_proxies", .type = CFG_CIDRS,
+	  .flags = CFG_F_EMPTY_OK, .off = OFF(portal_trusted_proxies),
+	  .off_n = OFF(nportal_trusted_proxies), .def = "",
+	  .help = "X-Forwarded-For/-Proto honoured only from these" },
+	{ .name = "portal_url", .type = CFG_STRING, .flags = CFG_F_OPTIONAL,
+	  .off = OFF(portal_url), .check = check_https_url,
+	  .help = "public https URL of the portal, for links; unset: "
+	  "https://HOSTNAME:PORT" },
+	{ .name = "portal_tls_cert_file", .type = CFG_PATH,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(portal_tls_cert_file),
+	  .check = check_readable,
+	  .help = "portal certificate (PEM); unset: smtp_tls_cert_file" },
+	{ .name = "portal_tls_key_file", .type = CFG_PATH,
+	  .flags = CFG_F_OPTIONAL, .off = OFF(portal_tls_key_file),
+	  .check = check_readable,
+	  .help = "portal key (PEM); unset: smtp_tls_key_file" },
+	{ .name = "portal_threads", .type = CFG_UINT,
+	  .off = OFF(portal_threads), .def = "4", .min = 1, .max = 256,
+	  .help = "portal worker threads (a pool, not one per connection)" },
+	{ .name = "portal_session_ttl", .type = CFG_DURATION,
+	  .off = OFF(portal_session_ttl), .def = "30m", .min = 60,
+	  .max = 86400, .help = "a portal session ends after this idle" },
+	{ .name = "portal_reset_ttl", .type = CFG_DURATION,
+	  .off = OFF(portal_reset_ttl), .def = "1h", .min = 300,
+	  .max = 7 * 86400, .help = "how long a password reset link works" },
+	{ .name = "portal_max_failures", .type = CFG_UINT,
+	  .off = OFF(portal_max_failures), .def = "5", .min = 1, .max = 1000,
+	  .help = "bad passwords before an account or address is locked" },
+	{ .name = "portal_lockout", .type = CFG_DURATION,
+	  .off = OFF(portal_lockout), .def = "15m", .min = 10,
+	  .max = 86400, .help = "how long a lockout lasts" },
+	{ .name = "portal_reply_max", .type = CFG_SIZE,
+	  .off = OFF(portal_reply_max), .def = "10M", .min = 1024,
+	  .max = 100u * 1024 * 1024, .help = "largest secure reply (with "
+	  "attachments)" },
 
 	/* supervisor */
 	{ .name = "restart_backoff_max", .type = CFG_DURATION,
@@ -775,6 +860,52 @@ check_cert_file(struct cfg_loader *ld, const char *path)
 		    cfg_esc(e, sizeof(e), path));
 	X509_free(ld->cert);
 	ld->cert = x;
+	return 0;
+}
+
+/* check_color - "#rrggbb" (it lands in style attributes) */
+static int
+check_color(struct cfg_loader *ld, const char *v)
+{
+	size_t i;
+
+	if (v[0] != '#' || strlen(v) != 7)
+		return cfg_why(ld, "want a colour as #rrggbb");
+	for (i = 1; i < 7; i++)
+		if (!isxdigit((unsigned char)v[i]))
+			return cfg_why(ld, "want a colour as #rrggbb");
+	return 0;
+}
+
+/* check_https_url - https://host[:port][/path], printable, no quotes */
+static int
+check_https_url(struct cfg_loader *ld, const char *v)
+{
+	const char *p;
+
+	if (strncmp(v, "https://", 8) != 0 || v[8] == '\0' || v[8] == '/' ||
+	    strlen(v) > 500)
+		return cfg_why(ld, "want an https:// URL");
+	for (p = v; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("\"'<>\\`", *p) != NULL)
+			return cfg_why(ld, "want an https:// URL (no spaces, "
+			    "quotes or angle brackets)");
+	return 0;
+}
+
+/* check_loopback_hostport - 127.x.x.x:port or [::1]:port */
+static int
+check_loopback_hostport(struct cfg_loader *ld, const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	uint64_t port;
+
+	if (colon == NULL || num_parse_u64_str(colon + 1, 1, 65535, &port) < 0)
+		return cfg_why(ld, "want host:port");
+	if (!(strncmp(v, "127.", 4) == 0 || strncmp(v, "[::1]:", 6) == 0))
+		return cfg_why(ld, "plain HTTP only on loopback (127.0.0.0/8 "
+		    "or [::1]), behind a TLS-terminating proxy");
 	return 0;
 }
 
@@ -1190,7 +1321,7 @@ check_domain_item(struct cfg_loader *ld, const char *v)
 }
 
 static const char *const role_names[] = { "ingress", "delivery", "prober",
-    NULL };
+    "web", NULL };
 
 static int
 check_role_item(struct cfg_loader *ld, const char *v)
@@ -1201,7 +1332,7 @@ check_role_item(struct cfg_loader *ld, const char *v)
 	for (i = 0; role_names[i] != NULL; i++)
 		if (strcmp(v, role_names[i]) == 0)
 			return 0;
-	return cfg_why(ld, "'%s' is not a role (ingress, delivery, prober)",
+	return cfg_why(ld, "'%s' is not a role (ingress, delivery, prober, web)",
 	    cfg_esc(e, sizeof(e), v));
 }
 
@@ -1974,6 +2105,19 @@ config_free(struct sg_config **cfgp)
 	xfree(cfg->smime_sign_cert);
 	xfree(cfg->smime_sign_key);
 	xfree(cfg->smime_ca_file);
+	xfree(cfg->escrow_master_key_file);
+	xfree(cfg->escrow_from);
+	xfree(cfg->escrow_org_name);
+	xfree(cfg->escrow_logo_url);
+	xfree(cfg->escrow_color);
+	xfree(cfg->escrow_support);
+	xfree(cfg->templates_dir);
+	listen_free(cfg->portal_listen, cfg->nportal_listen);
+	xfree(cfg->portal_http_listen);
+	xfree(cfg->portal_trusted_proxies);
+	xfree(cfg->portal_url);
+	xfree(cfg->portal_tls_cert_file);
+	xfree(cfg->portal_tls_key_file);
 	words_free(cfg->dns_allow_zones, cfg->ndns_allow_zones);
 	xfree(cfg->tls_rpt_org_name);
 	xfree(cfg->tls_rpt_contact);

@@ -137,6 +137,36 @@ struct sg_config {
 	unsigned wkd_timeout;		/* wkd_timeout: 10s */
 	unsigned wkd_cache;		/* wkd_cache: 1d (negative answers) */
 
+	/* escrow portal (DESIGN.md "Escrow portal") */
+	int escrow_enabled;		/* escrow: no */
+	char *escrow_master_key_file;	/* escrow_master_key_file:
+					 * STATE_DIR/escrow.key */
+	unsigned escrow_retention;	/* escrow_retention: 30d */
+	unsigned escrow_link_ttl;	/* escrow_link_ttl: 14d (enrollment) */
+	char *escrow_from;		/* escrow_from: secure-mail@HOSTNAME */
+	char *escrow_org_name;		/* escrow_org_name: HOSTNAME */
+	char *escrow_logo_url;		/* escrow_logo_url: unset */
+	char *escrow_color;		/* escrow_color: #1f4e79 */
+	char *escrow_support;		/* escrow_support: unset */
+	int escrow_hide_subject;	/* escrow_hide_subject: no */
+	int escrow_read_notice;		/* escrow_read_notice: no */
+	char *templates_dir;		/* templates_dir: ./templates */
+	struct sg_listen *portal_listen; /* portal_listen: 127.0.0.1:8443 */
+	size_t nportal_listen;
+	char *portal_http_listen;	/* portal_http_listen: unset (loopback
+					 * host:port behind a TLS proxy) */
+	struct cidr *portal_trusted_proxies; /* portal_trusted_proxies: none */
+	size_t nportal_trusted_proxies;
+	char *portal_url;		/* portal_url: https://HOSTNAME:8443 */
+	char *portal_tls_cert_file;	/* portal_tls_cert_file: smtp's */
+	char *portal_tls_key_file;	/* portal_tls_key_file: smtp's */
+	unsigned portal_threads;	/* portal_threads: 4 */
+	unsigned portal_session_ttl;	/* portal_session_ttl: 30m idle */
+	unsigned portal_reset_ttl;	/* portal_reset_ttl: 1h */
+	unsigned portal_max_failures;	/* portal_max_failures: 5 */
+	unsigned portal_lockout;	/* portal_lockout: 15m */
+	uint64_t portal_reply_max;	/* portal_reply_max: 10M */
+
 	/* supervisor */
 	unsigned restart_backoff_max;	/* restart_backoff_max: 30 (s) */
 };

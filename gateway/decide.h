@@ -89,6 +89,11 @@ struct decide_input {
 	size_t nrules;
 	struct policy_chain dflt;	/* when no rule matches */
 	int requiretls;			/* the message carries REQUIRETLS */
+	int tls_required;		/* the gateway's own secure mail (portal
+					 * replies): "tls" only, whatever the
+					 * rules say; defers when impossible */
+	int escrow_notice;		/* the escrow store's notification: plain,
+					 * rules and tags do not apply */
 	int already_encrypted;		/* PGP/MIME or S/MIME from the sender */
 	enum tls_level default_level;	/* delivery_tls_level */
 	const char *const *forced_tls;	/* forced_tls_domains */

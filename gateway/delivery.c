@@ -26,7 +26,9 @@
 #include <openssl/rand.h>
 
 #include "decide.h"
+#include "escrow.h"
 #include "key_db.h"
+#include "seal.h"
 #include "pgp.h"
 #include "policy.h"
 #include "smime.h"
@@ -62,6 +64,7 @@ struct dv {
 	SSL_CTX *tls;
 	struct smtp_client_conf cc;
 	struct policy_conf pc;
+	struct seal_master *master;	/* escrow = yes */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -948,6 +951,46 @@ harvest(struct worker *w, const struct delivery_batch *b)
 	smime_harvest_release(&h);
 }
 
+/*
+ * escrow_one - hand recipient i to the escrow store (sealed copy, the
+ * notification queued): DESIGN.md step 4 "escrow". Without the store
+ * (escrow = no) the recipient waits: never a weaker method.
+ */
+static void
+escrow_one(struct worker *w, const struct delivery_batch *b,
+    const struct msg_view *base, size_t i, struct rcpt_state *r)
+{
+	struct escrow_item it;
+	char why[300], m[400];
+	int er;
+
+	r->done = 1;
+	if (w->d->master == NULL) {
+		classify(&r->o, 451, "451 4.3.2 escrow is not enabled on this "
+		    "gateway (escrow = no): held in the queue", "4.3.2");
+		return;
+	}
+	memset(&it, 0, sizeof(it));
+	it.queue_id = b->message_id;
+	it.recipient_id = b->rcpts[i].id;
+	it.sender = b->mail_from;
+	it.rcpt = b->rcpts[i].rcpt;
+	it.msg = base->data;
+	it.len = base->len;
+	why[0] = '\0';
+	er = escrow_deposit(w->db, w->d->cfg, w->d->master, &it, why,
+	    sizeof(why));
+	if (er == 0) {
+		snprintf(r->o.reply, sizeof(r->o.reply), "250 2.0.0 escrowed "
+		    "for the portal, notification queued");
+		r->o.outcome = DELIVERY_ESCROWED;
+		return;
+	}
+	snprintf(m, sizeof(m), "%s escrow store failed (%s)", er == -1 ?
+	    "554 5.3.0" : "451 4.3.0", why);
+	classify(&r->o, er == -1 ? 554 : 451, m, er == -1 ? "5.3.0" : "4.3.0");
+}
+
 static void
 deliver_batch(struct worker *w, struct delivery_batch *b)
 {
@@ -972,12 +1015,14 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 	din.domain = b->domain;
 	din.sender = b->mail_from;
 	din.requiretls = b->requiretls;
+	din.tls_required = b->tls_required;
+	din.escrow_notice = b->escrow_notice;
 	din.default_level = (enum tls_level)cfg->delivery_tls_level;
 	din.forced_tls = (const char *const *)cfg->forced_tls_domains;
 	din.nforced = cfg->nforced_tls_domains;
 	din.tls_capable = -1;
 	din.dane = -1;
-	din.escrow_available = 0;	/* the portal (issue 6) */
+	din.escrow_available = w->d->master != NULL;
 	expired = (long long)time(NULL) - b->received_at >=
 	    (long long)cfg->max_queue_lifetime;
 	harvest(w, b);
@@ -1075,10 +1120,7 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 		r->method = s.method;
 		r->level = s.level;
 		if (s.method == PM_ESCROW) {
-			classify(&r->o, 451, "451 4.3.2 escrow portal not "
-			    "available on this gateway yet: held in the queue",
-			    "4.3.2");
-			r->done = 1;
+			escrow_one(w, b, &base, i, r);
 			continue;
 		}
 		idx[n++] = i;
@@ -1357,6 +1399,10 @@ delivery_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 		fatal("event=policy_config error=\"%s\"", err);
 	if (policy_pgp_home_prepare(cfg, &err) < 0)
 		fatal("event=pgp_home_failed error=\"%s\"", err);
+	/* the escrow master key is read before dropping root */
+	if (cfg->escrow_enabled &&
+	    (d.master = escrow_master_load(cfg, &err)) == NULL)
+		fatal("event=escrow_master_key error=\"%s\"", err);
 	if (privdrop(cfg->run_user, &err) < 0)
 		fatal("event=privdrop_failed error=\"%s\"", err);
 

@@ -162,6 +162,7 @@ main(int argc, char **argv)
 			{ "rule", cli_rule },
 			{ "key", cli_key },
 			{ "policy", cli_policy },
+			{ "escrow", cli_escrow },
 		};
 		size_t k;
 

@@ -6,6 +6,7 @@ set -eu
 PKGS="build-essential make pkg-config clang libclang-rt-14-dev llvm
 libssl-dev openssl libpq-dev libcmocka-dev libunbound-dev unbound ldnsutils dnsutils
 libcurl4-openssl-dev zlib1g-dev libgpgme-dev gnupg gpgsm libgmime-3.0-dev
+libmicrohttpd-dev
 postgresql postgresql-contrib postgresql-client
 postfix swaks libnet-ssleay-perl libio-socket-ssl-perl
 python3 procps iproute2 ca-certificates curl passwd util-linux"

@@ -15,6 +15,7 @@ SMTP_PORT=${SEALGATE_SMTP_PORT:-2525}
 PG_PORT=${SEALGATE_PG_PORT:-5439}
 TLS_RCV_PORT=${SEALGATE_DEMO_TLS_PORT:-2526}
 PLAIN_RCV_PORT=${SEALGATE_DEMO_PLAIN_PORT:-2527}
+PORTAL_PORT=${SEALGATE_PORTAL_PORT:-8443}
 MAILDIR=$VAR/demo-mail
 
 mkdir -p "$VAR"
@@ -28,7 +29,7 @@ else
 	RUN_USER=$(id -un)
 fi
 
-DEMO_VERSION=2
+DEMO_VERSION=3
 if [ -f "$CONF" ] && ! grep -q "^# demo-config-version: $DEMO_VERSION" "$CONF"; then
 	mv "$CONF" "$CONF.old"
 	echo "run: the demo config changed; old one kept as $CONF.old"
@@ -66,10 +67,25 @@ routes = tls.demo=[127.0.0.1]:$TLS_RCV_PORT, plain.demo=[127.0.0.1]:$PLAIN_RCV_P
 forced_tls_domains = forced.demo
 delivery_retry_min = 60s
 delivery_retry_max = 600s
+
+# The escrow portal (web role): mail whose Subject carries [secure] is
+# stored sealed and the recipient reads it at https://localhost:$PORTAL_PORT
+roles = ingress delivery prober web
+escrow = yes
+escrow_master_key_file = $VAR/escrow.key
+escrow_org_name = sealgate demo
+portal_listen = 127.0.0.1:$PORTAL_PORT
+portal_url = https://localhost:$PORTAL_PORT
+templates_dir = $TOP/templates
 CONFEOF
 	echo "run: wrote demo config $CONF"
 fi
 
+# the escrow master key (never in the database)
+key=$(sed -n 's/^[[:space:]]*escrow_master_key_file[[:space:]]*=[[:space:]]*\([^ #]*\).*/\1/p' "$CONF")
+if [ -n "$key" ] && [ ! -f "$key" ]; then
+	"$BIN" -c "$CONF" escrow keygen
+fi
 "$BIN" -c "$CONF" check-config
 
 PRIVATE_PG=1
@@ -126,6 +142,13 @@ cat <<EOF
       swaks --server $listen --from you@example.org --to carol@forced.demo
           forced-TLS domain whose server strips STARTTLS: nothing is sent,
           the message stays deferred
+  The escrow portal: https://localhost:$PORTAL_PORT/ (self-signed certificate)
+      swaks --server $listen --from you@tls.demo --to partner@plain.demo \\
+          --h-Subject "[secure] contract draft" --body "The figures are attached."
+          the message is sealed in the portal; the notification with the
+          enrollment link lands in $MAILDIR/plain.demo/; open the link,
+          set a password, read, reply: the reply goes back to you@tls.demo
+          over TLS ($MAILDIR/tls.demo/)
   Look at the queue and at how each message was sent:
       $BIN -c $CONF queue list
       $BIN -c $CONF queue show ID

@@ -283,7 +283,7 @@ ok "gpgsm --decrypt opens the AES-256-CBC copy"
 id=$(send y@tls.pol.test "Re: [Secure] contract" --body "escrow-body-5")
 assert_eq "$(final "$id" y@tls.pol.test)" "deferred escrow" "[secure]: escrow even though TLS works"
 assert_contains "$(psql_sg -c "SELECT reply FROM delivery_attempts WHERE message_id = '$id'")" \
-    "escrow portal not available" "deferred with a clear reason until the portal exists"
+    "escrow is not enabled" "deferred with a clear reason while escrow is off"
 sleep 0.5
 grep -rl "escrow-body-5" "$T/tls.mail" >/dev/null 2>&1 && fail "the escrowed message reached the TLS receiver"
 ok "the escrowed message was not delivered"

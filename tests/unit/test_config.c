@@ -343,9 +343,9 @@ static const struct bad_case bad_cases[] = {
 
 	/* cidr */
 	/* delivery keys */
-	{ "unknown role", "roles = ingress web\n",
-	  "test.conf:1: roles: 'web' is not a role (ingress, delivery, "
-	  "prober)", NULL },
+	{ "unknown role", "roles = ingress bogus\n",
+	  "test.conf:1: roles: 'bogus' is not a role (ingress, delivery, "
+	  "prober, web)", NULL },
 	{ "probe interval too short", "probe_interval = 5s\n",
 	  "test.conf:1: probe_interval: ", NULL },
 	{ "probe concurrency 0", "probe_concurrency = 0\n",
@@ -1061,6 +1061,12 @@ test_example_documents_every_key(void **state)
 		if (!example_line(text, name, val, sizeof(val)))
 			fail_msg("%s: no \"# %s = ...\" line for key %s",
 			    EXAMPLE_FILE, name, name);
+		/* a value starting with '#' must be quoted in a file */
+		if (val[0] == '"' && strlen(val) >= 2 &&
+		    val[strlen(val) - 1] == '"') {
+			memmove(val, val + 1, strlen(val) - 2);
+			val[strlen(val) - 2] = '\0';
+		}
 		if (def != NULL && strcmp(val, def) != 0)
 			fail_msg("%s: shows \"%s = %s\", the default is \"%s\"",
 			    EXAMPLE_FILE, name, val, def);
