@@ -101,7 +101,7 @@ asan: deps
 # Fuzz targets: the core is compiled once with coverage instrumentation
 # (fuzzer-no-link) into build-fuzz/libsg.a; each target links against it.
 FUZZ_SAN    = -fsanitize=address,undefined
-FUZZ_CFLAGS = -std=gnu11 -g -O1 $(FUZZ_SAN) -I. -Igateway -Idb -Icrypto \
+FUZZ_CFLAGS = -std=gnu11 -g -O1 $(FUZZ_SAN) -I. -Igateway -Idb -Icrypto -Iescrow-web \
 	$(PKG_CFLAGS)
 FUZZ_OBJS   = $(CORE_SRCS:%.c=build-fuzz/obj/%.o) build-fuzz/obj/gen/migrations.o
 fuzz: $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)

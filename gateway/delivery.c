@@ -65,6 +65,11 @@ struct dv {
 	struct smtp_client_conf cc;
 	struct policy_conf pc;
 	struct seal_master *master;	/* escrow = yes */
+	/* the organization's S/MIME signer (smime_sign_cert), read as root
+	 * before the role drops privileges; shared read-only */
+	X509 *sign_cert;
+	EVP_PKEY *sign_key;
+	STACK_OF(X509) *sign_chain;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -205,9 +210,6 @@ struct worker {
 	struct smtpc_result conn_facts;
 	/* the policy engine and the crypto it may need */
 	struct policy_env pe;
-	X509 *sign_cert;
-	EVP_PKEY *sign_key;
-	STACK_OF(X509) *sign_chain;
 };
 
 /* parse_nexthop - "host:port" / "[addr]:port" → host (no brackets), port,
@@ -823,20 +825,6 @@ out:
 	xfree(rr);
 }
 
-/* the worker's S/MIME signer, loaded on first use (NULL: none/failed) */
-static int
-smime_signer(struct worker *w, char **err_out)
-{
-	const struct sg_config *cfg = w->d->cfg;
-
-	if (cfg->smime_sign_cert == NULL || cfg->smime_sign_key == NULL)
-		return 0;
-	if (w->sign_cert != NULL)
-		return 0;
-	return smime_load_signer(cfg->smime_sign_cert, cfg->smime_sign_key,
-	    &w->sign_cert, &w->sign_key, &w->sign_chain, err_out);
-}
-
 /*
  * step_view - the bytes step s sends to recipient r: the original with
  * the escalation tag removed, encrypted for pgp/smime. 0, or -1 with
@@ -864,13 +852,12 @@ step_view(struct worker *w, const struct delivery_batch *b,
 			return -1;
 	} else if (s->method == PM_SMIME) {
 		X509 *certs[1] = { r->keys.smime_cert };
+		const struct dv *d = w->d;
 
-		if (smime_signer(w, err_out) < 0)
-			return -1;
 		buf_init(&v->own, (size_t)cfg->message_size_limit * 2 + 65536);
 		if (smime_sign_encrypt(base->data, base->len, certs, 1,
-		    r->keys.smime_cipher, w->sign_cert, w->sign_key,
-		    w->sign_chain, &v->own, err_out) < 0)
+		    r->keys.smime_cipher, d->sign_cert, d->sign_key,
+		    d->sign_chain, &v->own, err_out) < 0)
 			return -1;
 	} else {
 		return 0;
@@ -1341,9 +1328,6 @@ worker_main(void *arg)
 	}
 	conn_drop(w);
 	policy_env_free(&w->pe);
-	X509_free(w->sign_cert);
-	EVP_PKEY_free(w->sign_key);
-	sk_X509_pop_free(w->sign_chain, X509_free);
 	db_close(&w->db);
 	dns_resolver_free(&w->dns);
 	return NULL;
@@ -1399,6 +1383,10 @@ delivery_main(const struct sg_config *cfg, const int *fds, size_t nfds)
 		fatal("event=policy_config error=\"%s\"", err);
 	if (policy_pgp_home_prepare(cfg, &err) < 0)
 		fatal("event=pgp_home_failed error=\"%s\"", err);
+	if (cfg->smime_sign_cert != NULL && cfg->smime_sign_key != NULL &&
+	    smime_load_signer(cfg->smime_sign_cert, cfg->smime_sign_key,
+	    &d.sign_cert, &d.sign_key, &d.sign_chain, &err) < 0)
+		fatal("event=smime_signer_failed error=\"%s\"", err);
 	/* the escrow master key is read before dropping root */
 	if (cfg->escrow_enabled &&
 	    (d.master = escrow_master_load(cfg, &err)) == NULL)

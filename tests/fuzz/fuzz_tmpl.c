@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "escrow-web/tmpl.h"
+#include "tmpl.h"
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 

@@ -42,6 +42,7 @@ EXT
 }
 smime_cert carol carol@smime.pol.test
 smime_cert carol2 carol@smime.pol.test
+smime_cert org secure@example.org
 smime_cert dave dave@smime.pol.test
 
 # --- a recipient OpenPGP key (alice) and a sender's own (for as-is)
@@ -51,6 +52,17 @@ gpg --homedir "$GA" --batch --quiet --passphrase '' --quick-gen-key \
     alice@pgp.pol.test future-default default never 2>/dev/null ||
     fail "gpg key for alice"
 gpg --homedir "$GA" --batch --armor --export alice@pgp.pol.test >"$T/alice.asc"
+
+# --- the organization's signing key, in the gateway's own GnuPG home
+GW=$T/gw-gnupg
+mkdir -m 700 -p "$GW"
+gpg --homedir "$GW" --batch --quiet --passphrase '' --quick-gen-key \
+    secure@example.org future-default sign never 2>/dev/null || fail "org key"
+ORGFPR=$(gpg --homedir "$GW" --with-colons --fingerprint secure@example.org | awk -F: '/^fpr/ {print $10; exit}')
+gpg --homedir "$GW" --batch --armor --export secure@example.org >"$T/org.asc"
+gpgconf --homedir "$GW" --kill gpg-agent 2>/dev/null || true
+[ "$(id -u)" = 0 ] && chown -R sealgate "$GW"
+gpg --homedir "$GA" --batch --quiet --import "$T/org.asc" 2>/dev/null
 
 # --- DNS: every domain's MX on its own loopback address
 Z=$T/zones
@@ -109,6 +121,9 @@ forced_tls_domains = forced.pol.test
 smime_harvest = yes
 smime_ca_file = $C/ca.pem
 pgp_home = $T/gw-gnupg
+pgp_sign_key = $ORGFPR
+smime_sign_cert = $C/org.pem
+smime_sign_key = $C/org.key
 wkd = yes
 CONF
 
@@ -213,7 +228,10 @@ assert parts[1].get_content_type() == 'application/octet-stream'
 open(sys.argv[2], 'w').write(parts[1].get_payload())
 PY
 ok "PGP/MIME (RFC 3156) parsed by Python's email, outer Subject '...'"
-gpg --homedir "$GA" --batch --quiet --decrypt "$T/pgp.asc" >"$T/pgp.dec" 2>/dev/null || fail "gpg --decrypt"
+gpg --homedir "$GA" --batch --quiet --status-fd 3 --decrypt "$T/pgp.asc" \
+    >"$T/pgp.dec" 2>/dev/null 3>"$T/pgp.status" || fail "gpg --decrypt"
+grep -q "VALIDSIG $ORGFPR" "$T/pgp.status" || fail "no valid organization signature: $(cat "$T/pgp.status")"
+ok "signed with the organization key (gpg: VALIDSIG $ORGFPR)"
 sg gw queue show "$id" --raw >"$T/pgp-queued.eml" || fail "queue show --raw"
 grep -q "^l.ne two" "$T/pgp-in.eml" || fail "test input"
 python3 - "$T/pgp-queued.eml" "$T/pgp.dec" <<'PY' || fail "decrypted body differs"
@@ -237,6 +255,10 @@ openssl cms -decrypt -recip "$C/carol.pem" -inkey "$C/carol.key" -in "$f" \
     -out "$T/smime.dec" 2>"$T/cms.err" || fail "openssl cms -decrypt: $(cat "$T/cms.err")"
 grep -q "smime body one" "$T/smime.dec" || fail "decrypted S/MIME lacks the body"
 ok "openssl cms -decrypt opens the S/MIME (GCM) copy"
+openssl cms -verify -CAfile "$C/ca.pem" -purpose any -in "$T/smime.dec" \
+    -out "$T/smime.ver" 2>"$T/ver.err" || fail "organization S/MIME signature: $(cat "$T/ver.err")"
+grep -q "smime body one" "$T/smime.ver" || fail "verified content lacks the body"
+ok "the decrypted entity is signed by the organization certificate (openssl cms -verify)"
 python3 - "$f" <<'PY' || fail "S/MIME outer structure"
 import email, sys
 m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
@@ -394,3 +416,17 @@ n=$(wc -l <"$W/requests.log")
 id=$(send erin@wkd.pol.test "wkd-12" --body "again")
 assert_eq "$(final "$id" erin@wkd.pol.test)" "delivered pgp" "second message: the stored key"
 assert_eq "$(wc -l <"$W/requests.log")" "$n" "no second WKD request (cached)"
+
+# 13. a tag is removed before delivery (inside the encryption too)
+id=$(send alice@pgp.pol.test "Quarterly [ENCRYPT] numbers" --body "tag body 13")
+assert_eq "$(final "$id" alice@pgp.pol.test)" "delivered pgp" "[encrypt] tag: pgp"
+f=$(ls "$T/pgp.mail"/*.eml | tail -1)
+python3 - "$f" "$T/tag.asc" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+open(sys.argv[2], 'w').write(m.get_payload()[1].get_payload())
+PY
+gpg --homedir "$GA" --batch --quiet --decrypt "$T/tag.asc" >"$T/tag.dec" 2>/dev/null || fail "decrypt tagged"
+grep -q "^Subject: Quarterly numbers" "$T/tag.dec" || fail "tag not removed: $(grep Subject "$T/tag.dec")"
+grep -qi "encrypt\]" "$T/tag.dec" && fail "the tag is still in the message"
+ok "the tag is removed and the Subject re-written (inside the encryption)"
