@@ -11,7 +11,8 @@ export SG_TOP="$TOP"
 [ -x "$SG_BIN" ] || { echo "run-all: $SG_BIN not built" >&2; exit 1; }
 
 # short path: the PostgreSQL socket path must stay under 108 bytes
-SG_TMP=$(mktemp -d /tmp/sgit.XXXXXX)
+mkdir -p "${SG_TMPDIR:-/tmp}"
+SG_TMP=$(mktemp -d "${SG_TMPDIR:-/tmp}/sgit.XXXXXX")
 chmod 755 "$SG_TMP"
 export SG_TMP
 export SG_VAR="$SG_TMP/var"
