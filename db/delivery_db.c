@@ -257,12 +257,14 @@ delivery_db_finish(struct db *db, const char *owner,
 	/*
 	 * Escrowed content lives only sealed: once no recipient of a message
 	 * with an escrowed one (or of an escrow notification, which holds a
-	 * live link) is waiting, the queue's plaintext copy is wiped.
+	 * live link, or of a portal reply) is waiting, the queue's plaintext
+	 * copy is wiped.
 	 */
 	if (a->outcome != DELIVERY_DEFERRED) {
 		res = db_exec(db, "UPDATE messages m SET data = ''::bytea"
 		    " WHERE m.id = $1 AND length(m.data) > 0"
-		    " AND (m.escrow_notice OR EXISTS (SELECT 1 FROM recipients"
+		    " AND (m.escrow_notice OR m.tls_required OR EXISTS (SELECT 1"
+		    "  FROM recipients"
 		    "  WHERE message_id = $1 AND state = 'escrowed'))"
 		    " AND NOT EXISTS (SELECT 1 FROM recipients"
 		    "  WHERE message_id = $1 AND state IN ('queued', 'deferred'))",

@@ -437,16 +437,6 @@ decide(const struct decide_input *in, struct decide_plan *out)
 			    "protection: ignored", t->tag, chs);
 		}
 	}
-	if (in->tls_required) {
-		static const struct policy_chain tls_only = {
-			.m = { PM_TLS }, .n = 1, .floor = PF_ENCRYPT,
-			.bounce = 0,
-		};
-		chain = &tls_only;
-		out->rule_id = 0;
-		say(out->reason, n, "; the message requires TLS (secure "
-		    "reply): tls only");
-	}
 	if (in->escrow_notice) {
 		static const struct policy_chain plain_only = {
 			.m = { PM_PLAIN }, .n = 1, .floor = PF_ENCRYPT,
@@ -457,6 +447,16 @@ decide(const struct decide_input *in, struct decide_plan *out)
 		out->tag = -1;
 		say(out->reason, n, "; escrow notification: ordinary mail, "
 		    "never escrowed itself");
+	}
+	if (in->tls_required) {
+		static const struct policy_chain tls_only = {
+			.m = { PM_TLS }, .n = 1, .floor = PF_ENCRYPT,
+			.bounce = 0,
+		};
+		chain = &tls_only;
+		out->rule_id = 0;
+		say(out->reason, n, "; the message requires TLS (secure "
+		    "reply): tls only");
 	}
 	if (chain->n > 0 && chain->m[0] == PM_TLS)
 		say(out->reason, n, " (tls floor %s)",

@@ -1182,6 +1182,9 @@ escrow_queue_mail(struct db *db, const char *mail_from, const char *rcpt,
 	qm.data = data;
 	qm.len = len;
 	qm.tls_required = tls_required != 0;
+	/* our own notices (reset links, read notices) are ordinary mail,
+	 * never escrowed, and wiped from the queue once sent */
+	qm.escrow_notice = tls_required == 0;
 	qm.client_helo = ESCROW_HELO;
 	r = escrow_db_queue_mail(db, &qm, err_out);
 	if (r == 0 && queue_id_out != NULL)

@@ -30,6 +30,7 @@
 #include "migrate.h"
 #include "prober.h"
 #include "supervisor.h"
+#include "web.h"
 
 #define ROLE_STABLE_SECS 60
 #define STOP_GRACE_SECS 15
@@ -135,6 +136,7 @@ supervisor_serve(const struct sg_config *cfg)
 		{ "ingress", ingress_main, 0, 0, 0, 1, 0, 0 },
 		{ "delivery", delivery_main, 0, 0, 0, 1, 0, 0 },
 		{ "prober", prober_main, 0, 0, 0, 1, 0, 0 },
+		{ "web", web_main, 0, 0, 0, 1, 0, 0 },
 	};
 	size_t nroles = sizeof(roles) / sizeof(roles[0]), i;
 	int *fds = xcalloc(cfg->nlisten, sizeof(int));
