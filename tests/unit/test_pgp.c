@@ -19,6 +19,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <gmime/gmime.h>
+
 #include "pgp.h"
 #include "lib/buf.h"
 #include "lib/xalloc.h"
@@ -414,6 +416,43 @@ test_find(void **state)
 	    sizeof(why)), -1);
 }
 
+/* gmime_check - GMime parses the output as RFC 3156 multipart/encrypted:
+ * two parts, application/pgp-encrypted then application/octet-stream */
+static void
+gmime_check(const struct buf *o)
+{
+	GMimeStream *st;
+	GMimeParser *p;
+	GMimeMessage *m;
+	GMimeObject *part, *p0, *p1;
+	GMimeContentType *ct;
+
+	g_mime_init();
+	st = g_mime_stream_mem_new_with_buffer(o->data, o->len);
+	p = g_mime_parser_new_with_stream(st);
+	m = g_mime_parser_construct_message(p, NULL);
+	assert_non_null(m);
+	part = g_mime_message_get_mime_part(m);
+	assert_non_null(part);
+	assert_true(GMIME_IS_MULTIPART_ENCRYPTED(part));
+	ct = g_mime_object_get_content_type(part);
+	assert_string_equal(g_mime_content_type_get_parameter(ct, "protocol"),
+	    "application/pgp-encrypted");
+	assert_int_equal(g_mime_multipart_get_count(GMIME_MULTIPART(part)), 2);
+	p0 = g_mime_multipart_get_part(GMIME_MULTIPART(part), 0);
+	p1 = g_mime_multipart_get_part(GMIME_MULTIPART(part), 1);
+	assert_true(g_mime_content_type_is_type(
+	    g_mime_object_get_content_type(p0), "application",
+	    "pgp-encrypted"));
+	assert_true(g_mime_content_type_is_type(
+	    g_mime_object_get_content_type(p1), "application",
+	    "octet-stream"));
+	assert_string_equal(g_mime_message_get_subject(m), "...");
+	g_object_unref(m);
+	g_object_unref(p);
+	g_object_unref(st);
+}
+
 /* decrypt_part2_status - the armor from out, through the real gpg;
  * gpg's --status-fd lines into status when not NULL */
 static void
@@ -548,6 +587,7 @@ test_encrypt(void **state)
 		fail_msg("inner entity: got\n%s\nwant\n%s", buf_cstr(&plain),
 		    want_inner);
 	python_check(&out);
+	gmime_check(&out);
 	buf_free(&out);
 	buf_free(&plain);
 }

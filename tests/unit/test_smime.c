@@ -31,6 +31,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <gmime/gmime.h>
+
 #include "crypto/smime.h"
 #include "lib/buf.h"
 #include "lib/xalloc.h"
@@ -477,6 +479,38 @@ openssl_decrypt(const char *file, const char *who)
 	buf_free(&dec);
 }
 
+/* gmime_check - GMime parses the output as application/pkcs7-mime with
+ * the smime-type the cipher calls for */
+static void
+gmime_check(const struct buf *o, enum smime_cipher c)
+{
+	GMimeStream *st;
+	GMimeParser *p;
+	GMimeMessage *m;
+	GMimeObject *part;
+	GMimeContentType *ct;
+	const char *t;
+
+	g_mime_init();
+	st = g_mime_stream_mem_new_with_buffer(o->data, o->len);
+	p = g_mime_parser_new_with_stream(st);
+	m = g_mime_parser_construct_message(p, NULL);
+	assert_non_null(m);
+	part = g_mime_message_get_mime_part(m);
+	assert_non_null(part);
+	assert_true(GMIME_IS_APPLICATION_PKCS7_MIME(part));
+	ct = g_mime_object_get_content_type(part);
+	assert_true(g_mime_content_type_is_type(ct, "application",
+	    "pkcs7-mime"));
+	t = g_mime_content_type_get_parameter(ct, "smime-type");
+	assert_non_null(t);
+	assert_string_equal(t, c == SMIME_AES256_GCM ? "authEnveloped-data" :
+	    "enveloped-data");
+	g_object_unref(m);
+	g_object_unref(p);
+	g_object_unref(st);
+}
+
 static void
 encrypt_to(X509 **certs, size_t n, enum smime_cipher c, const char *file)
 {
@@ -489,6 +523,7 @@ encrypt_to(X509 **certs, size_t n, enum smime_cipher c, const char *file)
 		fail_msg("smime_encrypt: %s", err);
 	assert_null(err);
 	check_outer(&o, c);
+	gmime_check(&o, c);
 	write_file(file, o.data, o.len);
 	buf_free(&o);
 }
