@@ -85,8 +85,11 @@ web_cookie_find(const char *hdr, size_t len, const char *name,
 			vs++;
 			ve--;
 		}
-		if (found)
+		if (found) {
+			/* a duplicate: ambiguous, nothing is returned */
+			*val_out = SLICE_EMPTY;
 			return -1;
+		}
 		found = 1;
 		*val_out = slice_make(hdr + vs, ve - vs);
 	}

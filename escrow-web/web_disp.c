@@ -143,6 +143,15 @@ web_disp_clean_name(const char *name, const char *fallback,
 	if (extlen > EXT_KEEP_MAX)
 		extlen = 0;
 	keep = cut_utf8(t.data + s, e - s, WEB_FILENAME_MAX - extlen);
+	/* the cut may end on a blank or dot: trim again, so cleaning a
+	 * cleaned name changes nothing */
+	while (keep > 0 && (t.data[s + keep - 1] == '.' ||
+	    t.data[s + keep - 1] == ' '))
+		keep--;
+	if (keep == 0) {
+		buf_free(&t);
+		return buf_append_str(out, fallback);
+	}
 	{
 		size_t old = out->len;
 		r = buf_append(out, t.data + s, keep);

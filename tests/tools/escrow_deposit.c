@@ -98,10 +98,13 @@ main(int argc, char **argv)
 	}
 	if ((cfg = config_load(argv[2], &err)) == NULL) {
 		fprintf(stderr, "%s\n", err);
+		xfree(err);
 		return 3;
 	}
 	if ((m = escrow_master_load(cfg, &err)) == NULL) {
 		fprintf(stderr, "escrow_deposit: %s\n", err);
+		xfree(err);
+		config_free(&cfg);
 		return 3;
 	}
 	buf_init(&msg, MSG_MAX);

@@ -62,6 +62,9 @@ test_find_table(void **state)
 		    &val);
 		if (rc != v[i].rc)
 			fail_msg("%s: got %d, want %d", v[i].what, rc, v[i].rc);
+		if (rc != 1 && val.len != 0)
+			fail_msg("%s: a value came back with %d", v[i].what,
+			    rc);
 		if (rc == 1 && (val.len != strlen(v[i].want) ||
 		    memcmp(val.ptr, v[i].want, val.len) != 0))
 			fail_msg("%s: got \"%.*s\", want \"%s\"", v[i].what,

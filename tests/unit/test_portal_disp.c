@@ -102,6 +102,26 @@ test_clean_name_long(void **state)
 	in[WEB_FILENAME_MAX + 1] = '\0';
 	assert_int_equal(web_disp_clean_name(in, "f", &b), 0);
 	assert_int_equal(b.len, WEB_FILENAME_MAX);
+	/* the cut lands on a blank or a dot: trimmed, so cleaning the
+	 * result again changes nothing */
+	{
+		static const char tail[] = { ' ', '.' };
+		for (size_t k = 0; k < 2; k++) {
+			struct buf again;
+			buf_reset(&b);
+			memset(in, 'a', 199);
+			in[199] = tail[k];
+			memset(in + 200, 'b', 20);
+			in[220] = '\0';
+			assert_int_equal(web_disp_clean_name(in, "f", &b), 0);
+			assert_int_equal(b.len, 199);
+			buf_init(&again, 8192);
+			assert_int_equal(web_disp_clean_name(buf_cstr(&b), "f",
+			    &again), 0);
+			assert_string_equal(buf_cstr(&again), buf_cstr(&b));
+			buf_free(&again);
+		}
+	}
 	/* a long "extension" is not kept specially */
 	buf_reset(&b);
 	memset(in, 'a', 300);

@@ -58,6 +58,11 @@ test_email(void **state)
 	assert_int_equal(web_input_email("j\xc3\xb6rg@B\xc3\xa4r.test", out,
 	    sizeof(out)), 0);
 	assert_string_equal(out, "j\xc3\xb6rg@b\xc3\xa4r.test");
+	/* not UTF-8: the database would refuse it, so do we */
+	assert_int_equal(web_input_email("\xff@example.org", out,
+	    sizeof(out)), -1);
+	assert_int_equal(web_input_email("a@ex\xc3" "ample.org", out,
+	    sizeof(out)), -1);
 	/* the length cap, exactly and one over */
 	{
 		char *a = xmalloc(WEB_EMAIL_MAX + 2);
