@@ -45,6 +45,8 @@ usage(FILE *f)
 	    "certificates\n"
 	    "  policy preview      what would happen to mail from A to B, "
 	    "and why\n"
+	    "  escrow              the escrow store: keygen, list, recall, "
+	    "purge, audit\n"
 	    "  version             print the version\n"
 	    "\n"
 	    "Run `sealgate COMMAND --help` for a command's options.\n");
