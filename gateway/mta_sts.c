@@ -10,7 +10,6 @@
  * Ownership: policies are heap objects owned by the caller
  * (mta_sts_policy_free()); reasons are new strings (xfree()).
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 
 #include "db.h"
 #include "dns.h"
+#include "https_get.h"
 #include "mta_sts.h"
 #include "lib/buf.h"
 #include "lib/numparse.h"
@@ -670,16 +670,6 @@ mta_sts_content_type_ok(const char *ct)
 
 /* ---- HTTPS fetch (RFC 8461 3.3) ---- */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-/* curl_init_once - libcurl's global init, once per process */
-static void
-curl_init_once(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* domain_norm - DOMAIN lower case without one trailing dot into out; 0
  * if it is a valid host name then, else -1 */
 static int
@@ -703,84 +693,23 @@ domain_norm(const char *domain, char out[DNS_NAME_MAX + 1])
 	return dns_hostname_valid(out) ? 0 : -1;
 }
 
-struct fetch_body {
-	struct buf b;
-	int too_big;
-};
-
-/* fetch_write - collect the body; past the cap, abort the transfer */
-static size_t
-fetch_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct fetch_body *fb = arg;
-	size_t n = size * nmemb;
-
-	if (n > MTA_STS_POLICY_MAX - fb->b.len) {
-		fb->too_big = 1;
-		return 0;
-	}
-	if (buf_append(&fb->b, ptr, n) < 0)
-		return 0;
-	return n;
-}
-
-/* resolve_entry - "host:443:addr,addr,[v6]" for CURLOPT_RESOLVE */
-static char *
-resolve_entry(const char *host, const struct dns_mx_host *h)
-{
-	struct buf b;
-	size_t i;
-
-	buf_init(&b, 4096);
-	(void)buf_printf(&b, "%s:443:", host);
-	for (i = 0; i < h->naddrs; i++) {
-		const char *a = h->addrs[i].text;
-
-		if (strchr(a, ':') != NULL)
-			(void)buf_printf(&b, "%s[%s]", i ? "," : "", a);
-		else
-			(void)buf_printf(&b, "%s%s", i ? "," : "", a);
-	}
-	return buf_steal(&b, NULL);
-}
-
 /* fetch_curl_err - the reason for a failed curl_easy_perform() */
 static void
 fetch_curl_err(const char *host, CURLcode rc, const char *errbuf,
-    const struct fetch_body *fb, unsigned timeout, char **err_out)
+    const struct https_body *fb, unsigned timeout, char **err_out)
 {
 	const char *detail = errbuf[0] != '\0' ? errbuf :
 	    curl_easy_strerror(rc);
 
-	if (fb->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+	if (fb->too_big || rc == CURLE_FILESIZE_EXCEEDED)
 		set_err(err_out, "%s: policy larger than %d bytes", host,
 		    MTA_STS_POLICY_MAX);
-		return;
-	}
-	switch (rc) {
-	case CURLE_PEER_FAILED_VERIFICATION:
-		set_err(err_out, "%s: TLS certificate verification failed: %s",
-		    host, detail);
-		break;
-	case CURLE_SSL_CONNECT_ERROR:
-		set_err(err_out, "%s: TLS handshake failed: %s", host, detail);
-		break;
-	case CURLE_SSL_CACERT_BADFILE:
-		set_err(err_out, "%s: cannot use the CA file: %s", host,
-		    detail);
-		break;
-	case CURLE_OPERATION_TIMEDOUT:
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
 		set_err(err_out, "%s: timed out after %u s: %s", host, timeout,
 		    detail);
-		break;
-	case CURLE_COULDNT_CONNECT:
-		set_err(err_out, "%s: cannot connect: %s", host, detail);
-		break;
-	default:
-		set_err(err_out, "%s: %s: %s", host, curl_easy_strerror(rc),
+	else
+		set_err(err_out, "%s: %s: %s", host, https_curl_why(rc),
 		    detail);
-		break;
-	}
 }
 
 /* mta_sts_fetch - GET and parse DOMAIN's policy over verified HTTPS */
@@ -791,15 +720,16 @@ mta_sts_fetch(const char *domain, struct dns_resolver *r,
 {
 	char dom[DNS_NAME_MAX + 1], host[DNS_NAME_MAX + 16];
 	char url[DNS_NAME_MAX + 64], errbuf[CURL_ERROR_SIZE];
-	char q[MTA_STS_SHOW_MAX * 4 + 8], *perr = NULL, *entry = NULL;
+	char q[MTA_STS_SHOW_MAX * 4 + 8], *perr = NULL;
 	struct curl_slist *resolve = NULL;
 	struct dns_mx_result res;
-	struct fetch_body fb;
+	struct https_body fb;
+	struct https_opts o;
 	CURL *c = NULL;
 	CURLcode rc;
 	long code = 0;
 	char *ct = NULL, *loc = NULL;
-	int ret = -1;
+	int ret = -1, st;
 
 	*policy_out = NULL;
 	memset(&res, 0, sizeof(res));
@@ -829,55 +759,25 @@ mta_sts_fetch(const char *domain, struct dns_resolver *r,
 		    res.why[0] != '\0' ? res.why : "no A/AAAA record");
 		goto out;
 	}
-	entry = resolve_entry(host, &res.hosts[0]);
-	resolve = curl_slist_append(NULL, entry);
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_rc != CURLE_OK || resolve == NULL ||
-	    (c = curl_easy_init()) == NULL) {
+	resolve = https_resolve_entry(host, 443, &res.hosts[0]);
+	if (resolve == NULL || (c = https_curl_new()) == NULL) {
 		set_err(err_out, "%s: cannot initialise libcurl", host);
 		goto out;
 	}
 	snprintf(url, sizeof(url), "https://%s%s", host, MTA_STS_PATH);
-	errbuf[0] = '\0';
-	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_RESOLVE, resolve) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") !=
-	    CURLE_OK ||
-	    /* RFC 8461 3.3: 3xx redirects MUST NOT be followed */
-	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    /* no proxy, whatever the environment says */
-	    curl_easy_setopt(c, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-	    (long)timeout_secs * 1000L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)timeout_secs * 1000L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)MTA_STS_POLICY_MAX) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &fb) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_USERAGENT, "sealgate-mta-sts") !=
-	    CURLE_OK) {
-		set_err(err_out, "%s: libcurl refused an option", host);
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.resolve = resolve;
+	o.ca_file = ca_file;
+	o.timeout_ms = o.connect_timeout_ms = (long)timeout_secs * 1000L;
+	o.body = &fb;
+	o.errbuf = errbuf;
+	o.user_agent = "sealgate-mta-sts";
+	st = https_curl_setup(c, &o);
+	if (st < 0) {
+		set_err(err_out, "%s: libcurl refused %s", host,
+		    st == HTTPS_SETUP_CA_FILE ? "the CA file" : "an option");
 		goto out;
-	}
-	if (ca_file != NULL) {
-		/* that file and nothing else: no compiled-in CA path */
-		if (curl_easy_setopt(c, CURLOPT_CAINFO, ca_file) !=
-		    CURLE_OK ||
-		    curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK) {
-			set_err(err_out, "%s: libcurl refused the CA file",
-			    host);
-			goto out;
-		}
 	}
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
@@ -886,6 +786,7 @@ mta_sts_fetch(const char *domain, struct dns_resolver *r,
 	}
 	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 300 && code < 400) {
+		/* RFC 8461 3.3: 3xx redirects MUST NOT be followed */
 		(void)curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
 		show(q, sizeof(q), loc ? loc : "", loc ? strlen(loc) : 0);
 		set_err(err_out, "%s: HTTP %ld redirect (not followed, RFC "
@@ -916,7 +817,6 @@ out:
 	if (c != NULL)
 		curl_easy_cleanup(c);
 	curl_slist_free_all(resolve);
-	xfree(entry);
 	xfree(perr);
 	buf_free(&fb.b);
 	dns_mx_result_free(&res);

@@ -10,7 +10,6 @@
  * store, no proxy, tls_rpt_timeout for the whole upload.
  * Library module: never logs.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +19,7 @@
 
 #include "config.h"
 #include "dns.h"
+#include "https_get.h"
 #include "lib/buf.h"
 #include "lib/numparse.h"
 #include "lib/queue_id.h"
@@ -32,15 +32,6 @@
 #define RPT_JSON_MAX	(16u * 1024 * 1024)
 #define RPT_MAIL_MAX	(32u * 1024 * 1024)
 #define RPT_REPLY_MAX	4096		/* response body kept (ignored) */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void
-curl_init_once(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 long long
 tls_rpt_day_start(const char *day)
@@ -143,8 +134,7 @@ pin(const struct tls_rpt_sender *s, const char *uri, int *literal,
 	struct dns_mx_result res;
 	struct curl_slist *sl = NULL;
 	struct in_addr a4;
-	struct buf b;
-	size_t i;
+	uint64_t pv = 0;
 	int looked = 0;
 
 	*literal = 0;
@@ -152,7 +142,7 @@ pin(const struct tls_rpt_sender *s, const char *uri, int *literal,
 	if (u == NULL || curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-	    CURLUE_OK) {
+	    CURLUE_OK || num_parse_u64_str(port, 0, 65535, &pv) < 0) {
 		snprintf(why, whysz, "not a URL");
 		goto out;
 	}
@@ -170,16 +160,7 @@ pin(const struct tls_rpt_sender *s, const char *uri, int *literal,
 		snprintf(why, whysz, "%s: no address (%s)", host, res.why);
 		goto out;
 	}
-	buf_init(&b, 4096);
-	(void)buf_printf(&b, "%s:%s:", host, port);
-	for (i = 0; i < res.hosts[0].naddrs; i++) {
-		const char *a = res.hosts[0].addrs[i].text;
-
-		(void)buf_printf(&b, strchr(a, ':') != NULL ? "%s[%s]" : "%s%s",
-		    i ? "," : "", a);
-	}
-	sl = curl_slist_append(NULL, buf_cstr(&b));
-	buf_free(&b);
+	sl = https_resolve_entry(host, (long)pv, &res.hosts[0]);
 	if (sl == NULL)
 		snprintf(why, whysz, "out of memory");
 out:
@@ -198,56 +179,43 @@ send_https(const struct tls_rpt_sender *s, const char *uri, const void *gz,
 	const struct sg_config *cfg = s->cfg;
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *resolve = NULL, *hdr = NULL;
+	struct https_opts o;
 	size_t seen = 0;
 	long code = 0;
 	CURLcode rc;
 	CURL *c = NULL;
-	int literal, ret = -1;
+	int literal, ret = -1, st;
 
 	resolve = pin(s, uri, &literal, why, whysz);
 	if (resolve == NULL && !literal)
 		return -1;
-	pthread_once(&curl_once, curl_init_once);
 	hdr = curl_slist_append(NULL, "Content-Type: application/tlsrpt+gzip");
-	if (curl_init_rc != CURLE_OK || hdr == NULL ||
-	    (c = curl_easy_init()) == NULL) {
+	if (hdr == NULL || (c = https_curl_new()) == NULL) {
 		snprintf(why, whysz, "cannot initialise libcurl");
 		goto out;
 	}
-	errbuf[0] = '\0';
-	if (curl_easy_setopt(c, CURLOPT_URL, uri) != CURLE_OK ||
-	    (resolve != NULL &&
-	    curl_easy_setopt(c, CURLOPT_RESOLVE, resolve) != CURLE_OK) ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-	    (long)cfg->tls_rpt_timeout * 1000L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr) != CURLE_OK ||
+	/* RFC 8460 5.2: no redirects followed (https_curl_setup()) */
+	memset(&o, 0, sizeof(o));
+	o.url = uri;
+	o.resolve = resolve;		/* NULL for an IP literal */
+	o.ca_file = cfg->delivery_ca_file;
+	o.timeout_ms = (long)cfg->tls_rpt_timeout * 1000L;
+	o.errbuf = errbuf;
+	o.user_agent = "sealgate-tlsrpt";
+	st = https_curl_setup(c, &o);
+	if (st < 0) {
+		snprintf(why, whysz, "libcurl refused %s",
+		    st == HTTPS_SETUP_CA_FILE ? "the CA file" : "an option");
+		goto out;
+	}
+	if (curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, gz) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)gzlen) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &seen) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_USERAGENT, "sealgate-tlsrpt") !=
-	    CURLE_OK) {
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &seen) != CURLE_OK) {
 		snprintf(why, whysz, "libcurl refused an option");
-		goto out;
-	}
-	if (cfg->delivery_ca_file != NULL &&
-	    (curl_easy_setopt(c, CURLOPT_CAINFO, cfg->delivery_ca_file) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK)) {
-		snprintf(why, whysz, "libcurl refused the CA file");
 		goto out;
 	}
 	rc = curl_easy_perform(c);

@@ -14,7 +14,6 @@
  * Ownership: nothing returned is allocated; the key is appended to the
  * caller's buffer.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "dns.h"
+#include "https_get.h"
 #include "wkd.h"
 #include "lib/buf.h"
 #include "lib/numparse.h"
@@ -213,24 +213,13 @@ too_long:
 
 /* ---- HTTPS GET ---- */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-/* curl_init_once - libcurl's global init, once per process */
-static void
-curl_init_once(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* one wkd_fetch() call: the limits shared by all its transfers */
 struct wkd_get {
 	struct dns_resolver *r;
 	const char *ca_file;
 	unsigned timeout;		/* seconds, for the reasons */
 	struct timespec deadline;	/* CLOCK_MONOTONIC */
-	struct buf body;		/* max WKD_MAX_KEY */
-	int too_big;
+	struct https_body body;		/* max WKD_MAX_KEY */
 	char *why;
 	size_t whylen;
 };
@@ -246,22 +235,6 @@ remaining_ms(const struct wkd_get *g)
 	ms = (long)(g->deadline.tv_sec - now.tv_sec) * 1000L +
 	    (g->deadline.tv_nsec - now.tv_nsec) / 1000000L;
 	return ms > 0 ? ms : 0;
-}
-
-/* get_write - collect the body; one byte past the cap aborts */
-static size_t
-get_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct wkd_get *g = arg;
-	size_t n = size * nmemb;
-
-	if (n > WKD_MAX_KEY - g->body.len) {
-		g->too_big = 1;
-		return 0;
-	}
-	if (buf_append(&g->body, ptr, n) < 0)
-		return 0;
-	return n;
 }
 
 /* url_target - check an https URL and take it apart: the lower-cased
@@ -320,26 +293,6 @@ out:
 	return ret;
 }
 
-/* resolve_entry - "host:port:addr,addr,[v6]" for CURLOPT_RESOLVE */
-static char *
-resolve_entry(const char *host, long port, const struct dns_mx_host *h)
-{
-	struct buf b;
-	size_t i;
-
-	buf_init(&b, 4096);
-	(void)buf_printf(&b, "%s:%ld:", host, port);
-	for (i = 0; i < h->naddrs; i++) {
-		const char *a = h->addrs[i].text;
-
-		if (strchr(a, ':') != NULL)
-			(void)buf_printf(&b, "%s[%s]", i ? "," : "", a);
-		else
-			(void)buf_printf(&b, "%s%s", i ? "," : "", a);
-	}
-	return buf_steal(&b, NULL);
-}
-
 /* curl_why - the reason for a failed curl_easy_perform() */
 static void
 curl_why(struct wkd_get *g, const char *host, CURLcode rc,
@@ -349,36 +302,15 @@ curl_why(struct wkd_get *g, const char *host, CURLcode rc,
 
 	show(q, sizeof(q), errbuf[0] != '\0' ? errbuf :
 	    curl_easy_strerror(rc));
-	if (g->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+	if (g->body.too_big || rc == CURLE_FILESIZE_EXCEEDED)
 		set_why(g->why, g->whylen, "%s: key larger than %d bytes",
 		    host, WKD_MAX_KEY);
-		return;
-	}
-	switch (rc) {
-	case CURLE_PEER_FAILED_VERIFICATION:
-		set_why(g->why, g->whylen, "%s: TLS certificate verification "
-		    "failed: %s", host, q);
-		break;
-	case CURLE_SSL_CONNECT_ERROR:
-		set_why(g->why, g->whylen, "%s: TLS handshake failed: %s",
-		    host, q);
-		break;
-	case CURLE_SSL_CACERT_BADFILE:
-		set_why(g->why, g->whylen, "%s: cannot use the CA file: %s",
-		    host, q);
-		break;
-	case CURLE_OPERATION_TIMEDOUT:
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
 		set_why(g->why, g->whylen, "%s: timed out (%u s in all): %s",
 		    host, g->timeout, q);
-		break;
-	case CURLE_COULDNT_CONNECT:
-		set_why(g->why, g->whylen, "%s: cannot connect: %s", host, q);
-		break;
-	default:
+	else
 		set_why(g->why, g->whylen, "%s: %s: %s", host,
-		    curl_easy_strerror(rc), q);
-		break;
-	}
+		    https_curl_why(rc), q);
 }
 
 /* get_once - one GET of url (host:port pinned to h's addresses) into
@@ -389,74 +321,44 @@ static int
 get_once(struct wkd_get *g, const char *url, const char *host, long port,
     const struct dns_mx_host *h, long *code_out, char **loc_out)
 {
-	char errbuf[CURL_ERROR_SIZE], *entry, *loc = NULL;
+	char errbuf[CURL_ERROR_SIZE], *loc = NULL;
 	struct curl_slist *resolve;
+	struct https_opts o;
 	CURL *c = NULL;
 	CURLcode rc;
 	long ms = remaining_ms(g);
-	int ret = -1;
+	int ret = -1, st;
 
 	*code_out = 0;
 	*loc_out = NULL;
-	buf_reset(&g->body);
-	g->too_big = 0;
+	buf_reset(&g->body.b);
+	g->body.too_big = 0;
 	if (ms == 0) {
 		set_why(g->why, g->whylen, "%s: timed out (%u s in all)",
 		    host, g->timeout);
 		return -1;
 	}
-	entry = resolve_entry(host, port, h);
-	resolve = curl_slist_append(NULL, entry);
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_rc != CURLE_OK || resolve == NULL ||
-	    (c = curl_easy_init()) == NULL) {
+	resolve = https_resolve_entry(host, port, h);
+	if (resolve == NULL || (c = https_curl_new()) == NULL) {
 		set_why(g->why, g->whylen, "%s: cannot initialise libcurl",
 		    host);
 		goto out;
 	}
-	errbuf[0] = '\0';
-	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    /* our resolver, not curl's: the same DNS as every other
-	     * lookup, and nothing for curl to resolve itself */
-	    curl_easy_setopt(c, CURLOPT_RESOLVE, resolve) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") !=
-	    CURLE_OK ||
-	    /* redirects are followed by hand, each target resolved by us */
-	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    /* no proxy, whatever the environment says */
-	    curl_easy_setopt(c, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms) != CURLE_OK ||
-	    /* refuse a declared Content-Length over the cap at once;
-	     * get_write counts what actually arrives */
-	    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)WKD_MAX_KEY) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, get_write) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, g) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_USERAGENT, "sealgate-wkd") !=
-	    CURLE_OK) {
-		set_why(g->why, g->whylen, "%s: libcurl refused an option",
-		    host);
+	/* redirects are followed by hand (get_url), each target resolved
+	 * by us: https_curl_setup() tells curl to follow none */
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.resolve = resolve;
+	o.ca_file = g->ca_file;
+	o.timeout_ms = o.connect_timeout_ms = ms;
+	o.body = &g->body;
+	o.errbuf = errbuf;
+	o.user_agent = "sealgate-wkd";
+	st = https_curl_setup(c, &o);
+	if (st < 0) {
+		set_why(g->why, g->whylen, "%s: libcurl refused %s", host,
+		    st == HTTPS_SETUP_CA_FILE ? "the CA file" : "an option");
 		goto out;
-	}
-	if (g->ca_file != NULL) {
-		/* that file and nothing else: no compiled-in CA path */
-		if (curl_easy_setopt(c, CURLOPT_CAINFO, g->ca_file) !=
-		    CURLE_OK ||
-		    curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK) {
-			set_why(g->why, g->whylen, "%s: libcurl refused the "
-			    "CA file", host);
-			goto out;
-		}
 	}
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
@@ -474,7 +376,6 @@ out:
 	if (c != NULL)
 		curl_easy_cleanup(c);
 	curl_slist_free_all(resolve);
-	xfree(entry);
 	return ret;
 }
 
@@ -533,9 +434,9 @@ get_url(struct wkd_get *g, const char *url0, const struct dns_mx_host *first)
 		}
 		h = &res.hosts[0];
 	}
-	if (code == 200 && g->body.len > 0) {
+	if (code == 200 && g->body.b.len > 0) {
 		set_why(g->why, g->whylen, "%s: HTTP 200, %zu bytes%s", host,
-		    g->body.len, hop > 0 ? " (after redirects)" : "");
+		    g->body.b.len, hop > 0 ? " (after redirects)" : "");
 		ret = 1;
 	} else if (code == 200) {
 		set_why(g->why, g->whylen, "%s: HTTP 200 with an empty body",
@@ -602,7 +503,7 @@ wkd_fetch(const char *addr, struct dns_resolver *r, const char *ca_file,
 	g.whylen = whylen;
 	clock_gettime(CLOCK_MONOTONIC, &g.deadline);
 	g.deadline.tv_sec += (time_t)g.timeout;
-	buf_init(&g.body, WKD_MAX_KEY);
+	buf_init(&g.body.b, WKD_MAX_KEY);
 
 	if (method_out != NULL)
 		*method_out = "advanced";
@@ -635,13 +536,14 @@ wkd_fetch(const char *addr, struct dns_resolver *r, const char *ca_file,
 	}
 	ret = get_url(&g, dir, &res.hosts[0]);
 got:
-	if (ret == 1 && buf_append(key_out, g.body.data, g.body.len) < 0) {
+	if (ret == 1 &&
+	    buf_append(key_out, g.body.b.data, g.body.b.len) < 0) {
 		set_why(why, whylen, "%s: the key (%zu bytes) does not fit "
-		    "the caller's buffer", sub, g.body.len);
+		    "the caller's buffer", sub, g.body.b.len);
 		ret = -1;
 	}
 out:
 	dns_mx_result_free(&res);
-	buf_free(&g.body);
+	buf_free(&g.body.b);
 	return ret;
 }
