@@ -156,8 +156,8 @@ escrow_db_msg_insert(struct db *db, const struct escrow_db_msg *m,
     char **err_out)
 {
 	char rid[24], uid[24], size[24], exp[24];
-	const char *p[9];
-	int len[9], fmt[9];
+	const char *p[10];
+	int len[10], fmt[10];
 	PGresult *res;
 	int r;
 
@@ -187,12 +187,13 @@ escrow_db_msg_insert(struct db *db, const struct escrow_db_msg *m,
 	p[6] = m->master_id;
 	p[7] = size;
 	p[8] = exp;
+	p[9] = m->recall_hash;	/* NULL: no receipt */
 	r = run(db, "INSERT INTO escrow_messages (id, message_id, "
 	    "recipient_id, user_id, sender, sealed, master_id, size, "
-	    "expires_at) VALUES ($1, $2, $3::bigint, $4::bigint, $5, "
-	    "$6::bytea, $7, $8::integer, to_timestamp($9::bigint)) "
+	    "expires_at, recall_hash) VALUES ($1, $2, $3::bigint, $4::bigint, "
+	    "$5, $6::bytea, $7, $8::integer, to_timestamp($9::bigint), $10) "
 	    "ON CONFLICT (message_id, recipient_id) DO NOTHING RETURNING 1",
-	    9, p, len, fmt, &res, err_out);
+	    10, p, len, fmt, &res, err_out);
 	if (r < 0)
 		return r;
 	r = PQntuples(res) == 1;

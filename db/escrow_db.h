@@ -52,6 +52,8 @@ struct escrow_db_msg {
 	const char *master_id;		/* seal_master_id() */
 	size_t size;			/* plaintext bytes */
 	long long expires_at;		/* unix time */
+	const char *recall_hash;	/* token_hash() of the sender's recall
+					 * link, or NULL (no receipt) */
 };
 
 /*

@@ -578,10 +578,33 @@ portal_db_sealed(struct db *db, const char *id, int64_t user_id,
 	return 1;
 }
 
+/* unescape_bytea - a bytea column in text form (hex) as raw bytes:
+ * 0 (*out: xfree()), -1 malformed */
+static int
+unescape_bytea(const PGresult *res, int row, int col, unsigned char **out,
+    size_t *len_out, char **err_out)
+{
+	unsigned char *raw;
+	size_t len = 0;
+
+	raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row,
+	    col), &len);
+	if (raw == NULL) {
+		*err_out = xstrdup("sealed column: cannot decode bytea");
+		return -1;
+	}
+	*out = xmalloc(len + 1);
+	if (len > 0)
+		memcpy(*out, raw, len);
+	*len_out = len;
+	PQfreemem(raw);
+	return 0;
+}
+
 int
 portal_db_message(struct db *db, const char *id, int64_t user_id,
     struct portal_msg *m, unsigned char **sealed_out, size_t *len_out,
-    char **err_out)
+    int *first_out, char **err_out)
 {
 	char uid[24];
 	const char *p[2] = { id, uid };
@@ -591,38 +614,36 @@ portal_db_message(struct db *db, const char *id, int64_t user_id,
 	memset(m, 0, sizeof(*m));
 	*sealed_out = NULL;
 	*len_out = 0;
+	*first_out = 0;
 	i64(uid, sizeof(uid), user_id);
-	r = run(db, "SELECT " MSG_COLS " FROM escrow_messages WHERE id = $1 "
-	    "AND user_id = $2::bigint AND " READABLE, 2, p, &res, err_out);
+	/*
+	 * One statement: lock the readable row (FOR UPDATE waits for a
+	 * concurrent recall and re-checks READABLE on what it committed),
+	 * mark it read, hand out the blob of that same row version. A
+	 * recall after this finds first_read_at set.
+	 */
+	r = run(db, "WITH o AS (SELECT id, first_read_at IS NULL AS first "
+	    "FROM escrow_messages WHERE id = $1 AND user_id = $2::bigint AND "
+	    READABLE " FOR UPDATE) "
+	    "UPDATE escrow_messages e SET first_read_at = "
+	    "coalesce(e.first_read_at, now()) FROM o WHERE e.id = o.id "
+	    "RETURNING e.id, e.message_id, e.sender, " TS("e.created_at")
+	    ", " TS("e.expires_at") ", o.first, e.read_notice, e.size, "
+	    "e.sealed", 2, p, &res, err_out);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		return 0;
 	}
+	if (unescape_bytea(res, 0, 8, sealed_out, len_out, err_out) < 0) {
+		PQclear(res);
+		return -1;
+	}
 	msg_fill(m, res, 0);
+	*first_out = m->unread;
 	PQclear(res);
-	r = portal_db_sealed(db, id, user_id, sealed_out, len_out, err_out);
-	if (r != 1)
-		portal_msg_release(m);
-	return r;
-}
-
-int
-portal_db_first_read(struct db *db, const char *id, char **err_out)
-{
-	const char *p[1] = { id };
-	PGresult *res = NULL;
-	int r;
-
-	r = run(db, "UPDATE escrow_messages SET first_read_at = now() "
-	    "WHERE id = $1 AND first_read_at IS NULL RETURNING 1", 1, p, &res,
-	    err_out);
-	if (r < 0)
-		return r;
-	r = PQntuples(res) == 1;
-	PQclear(res);
-	return r;
+	return 1;
 }
 
 int
@@ -632,6 +653,86 @@ portal_db_read_notice_sent(struct db *db, const char *id, char **err_out)
 
 	return run(db, "UPDATE escrow_messages SET read_notice = true "
 	    "WHERE id = $1", 1, p, NULL, err_out);
+}
+
+void
+portal_recall_release(struct portal_recall *rc)
+{
+	xfree(rc->id);
+	xfree(rc->sender);
+	xfree(rc->recipient);
+	xfree(rc->expires);
+	memset(rc, 0, sizeof(*rc));
+}
+
+int
+portal_db_recall_peek(struct db *db, const char *hash,
+    struct portal_recall *rc, unsigned char **sealed_out, size_t *len_out,
+    char **err_out)
+{
+	const char *p[1] = { hash };
+	PGresult *res = NULL;
+	int r;
+
+	memset(rc, 0, sizeof(*rc));
+	*sealed_out = NULL;
+	*len_out = 0;
+	r = run(db, "SELECT e.id, e.sender, u.address, " TS("e.expires_at")
+	    ", e.recalled_at IS NOT NULL, e.first_read_at IS NOT NULL, "
+	    "e.expires_at <= now(), e.sealed FROM escrow_messages e JOIN "
+	    "escrow_users u ON u.id = e.user_id WHERE e.recall_hash = $1 "
+	    "AND e.purged_at IS NULL", 1, p, &res, err_out);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return 0;
+	}
+	if (unescape_bytea(res, 0, 7, sealed_out, len_out, err_out) < 0) {
+		PQclear(res);
+		return -1;
+	}
+	rc->id = xstrdup(PQgetvalue(res, 0, 0));
+	rc->sender = xstrdup(PQgetvalue(res, 0, 1));
+	rc->recipient = xstrdup(PQgetvalue(res, 0, 2));
+	rc->expires = xstrdup(PQgetvalue(res, 0, 3));
+	if (is_true(res, 0, 4))
+		rc->state = PORTAL_RECALL_WITHDRAWN;
+	else if (is_true(res, 0, 5))
+		rc->state = PORTAL_RECALL_READ;
+	else if (is_true(res, 0, 6))
+		rc->state = PORTAL_RECALL_EXPIRED;
+	else
+		rc->state = PORTAL_RECALL_UNREAD;
+	PQclear(res);
+	return 1;
+}
+
+int
+portal_db_recall(struct db *db, const char *hash, const char *client_addr,
+    char **id_out, char **err_out)
+{
+	const char *p[2] = { hash, client_addr };
+	PGresult *res = NULL;
+	int r;
+
+	*id_out = NULL;
+	/* check and wipe in one statement: a read committed first wins;
+	 * the audit row commits with it */
+	r = run(db, "WITH w AS (UPDATE escrow_messages SET recalled_at = "
+	    "now(), sealed = ''::bytea WHERE recall_hash = $1 AND "
+	    "first_read_at IS NULL AND recalled_at IS NULL AND purged_at IS "
+	    "NULL AND expires_at > now() RETURNING id, user_id) "
+	    "INSERT INTO escrow_audit (escrow_id, user_id, action, "
+	    "client_addr, detail) SELECT id, user_id, 'recall', $2, 'sender' "
+	    "FROM w RETURNING escrow_id", 2, p, &res, err_out);
+	if (r < 0)
+		return r;
+	r = PQntuples(res) == 1;
+	if (r)
+		*id_out = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return r;
 }
 
 int

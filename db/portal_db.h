@@ -140,25 +140,67 @@ void portal_msgs_free(struct portal_msg **msgs, size_t n);
 int portal_db_inbox(struct db *db, int64_t user_id, size_t max,
     struct portal_msg **msgs_out, size_t *n_out, char **err_out);
 
-/* portal_db_message - one readable message of the user with its
- * sealed blob (*sealed_out, *len_out: xfree()). 1 found, 0 not (also:
- * another user's, recalled, purged, expired), -1, -2. */
+/*
+ * portal_db_message - one readable message of the user with its sealed
+ * blob (*sealed_out, *len_out: xfree()), marked read: the check, the
+ * read of the blob and setting first_read_at (if unset) are ONE
+ * statement holding the row lock, so a recall (portal_db_recall,
+ * escrow_db_recall) either commits first (then this finds nothing) or
+ * finds the message read. *first_out: 1 this was the first read.
+ * 1 found, 0 not (also: another user's, recalled, purged, expired),
+ * -1, -2.
+ */
 int portal_db_message(struct db *db, const char *id, int64_t user_id,
     struct portal_msg *m, unsigned char **sealed_out, size_t *len_out,
-    char **err_out);
+    int *first_out, char **err_out);
 
 /* portal_db_sealed - the sealed blob alone (inbox summaries), same
  * conditions. 1, 0, -1, -2. */
 int portal_db_sealed(struct db *db, const char *id, int64_t user_id,
     unsigned char **sealed_out, size_t *len_out, char **err_out);
 
-/* portal_db_first_read - set first_read_at if unset. 1 this was the
- * first read, 0 not, -1, -2. */
-int portal_db_first_read(struct db *db, const char *id, char **err_out);
-
 /* portal_db_read_notice_sent - remember that the notice went out */
 int portal_db_read_notice_sent(struct db *db, const char *id,
     char **err_out);
+
+/* --- the sender's recall link (escrow_messages.recall_hash) --- */
+
+enum portal_recall_state {
+	PORTAL_RECALL_UNREAD = 1,	/* can be withdrawn */
+	PORTAL_RECALL_READ,		/* the recipient has opened it */
+	PORTAL_RECALL_WITHDRAWN,	/* recalled (by the sender or admin) */
+	PORTAL_RECALL_EXPIRED,		/* past expires_at, not purged yet */
+};
+
+struct portal_recall {
+	char *id;			/* escrow_messages.id */
+	char *sender;			/* envelope sender */
+	char *recipient;		/* escrow_users.address */
+	char *expires;			/* expires_at */
+	enum portal_recall_state state;
+};
+void portal_recall_release(struct portal_recall *rc);
+
+/*
+ * portal_db_recall_peek - the message whose recall_hash is hash, while
+ * it is not purged, with its sealed blob (*sealed_out, *len_out:
+ * xfree(); empty once withdrawn). Changes nothing. 1 found (*rc
+ * filled), 0 no such link (or purged), -1, -2.
+ */
+int portal_db_recall_peek(struct db *db, const char *hash,
+    struct portal_recall *rc, unsigned char **sealed_out, size_t *len_out,
+    char **err_out);
+
+/*
+ * portal_db_recall - withdraw the message whose recall_hash is hash:
+ * ONE statement checks that it is unread, not recalled, not purged and
+ * not expired, sets recalled_at, empties sealed and writes audit
+ * "recall" (client_addr, detail "sender"). A read that commits first
+ * wins (see portal_db_message). 1 withdrawn now (*id_out: the escrow
+ * id, xfree()), 0 not (portal_db_recall_peek says why), -1, -2.
+ */
+int portal_db_recall(struct db *db, const char *hash,
+    const char *client_addr, char **id_out, char **err_out);
 
 /* portal_db_audit - one audit row; escrow_id, client_addr may be NULL,
  * user_id 0 for none. 0, -1, -2. */

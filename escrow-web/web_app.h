@@ -2,7 +2,7 @@
  * web_app.h - what the web role's modules share (not a public API):
  * the role's state (struct web_app), one HTTP request (struct web_req),
  * the response helpers of web_http.c and the route handlers of
- * web_auth.c and web_msg.c.
+ * web_auth.c, web_recall.c and web_msg.c.
  *
  * Ownership: a web_req is made on the request's first handler call and
  * freed only in MHD's request-completed callback, however the request
@@ -193,6 +193,11 @@ enum MHD_Result web_h_reset_confirm(struct web_req *r);
 /* web_reset_job_run - mail a reset link for job->address if it has an
  * account (timer thread; logs) */
 void web_reset_job_run(struct web_app *app, const struct web_job *job);
+
+/* --- web_recall.c ------------------------------------------------------ */
+
+/* GET/POST /recall?t=TOKEN: the sender's recall link (receipt mail) */
+enum MHD_Result web_h_recall(struct web_req *r);
 
 /* --- web_msg.c ---------------------------------------------------------- */
 

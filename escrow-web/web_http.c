@@ -53,6 +53,10 @@ static const struct web_form_spec spec_password[] = {
 	{ "password", WEB_PASSWORD_MAX * 4, 0 },
 	{ "password2", WEB_PASSWORD_MAX * 4, 0 },
 };
+static const struct web_form_spec spec_recall[] = {
+	{ "csrf", 128, 0 },
+	{ "t", 128, 0 },
+};
 static const struct web_form_spec spec_reset[] = {
 	{ "csrf", 128, 0 },
 	{ "email", 1024, 0 },
@@ -503,6 +507,10 @@ body_setup(struct web_req *r)
 		spec = spec_reset;
 		nspec = NSPEC(spec_reset);
 		break;
+	case WEB_R_RECALL:
+		spec = spec_recall;
+		nspec = NSPEC(spec_recall);
+		break;
 	case WEB_R_MSG_REPLY:
 		spec = r->app->reply_spec;
 		nspec = NSPEC(r->app->reply_spec);
@@ -635,6 +643,8 @@ dispatch(struct web_req *r)
 		return web_h_reset(r);
 	case WEB_R_RESET_CONFIRM:
 		return web_h_reset_confirm(r);
+	case WEB_R_RECALL:
+		return web_h_recall(r);
 	case WEB_R_INBOX:
 		return web_h_inbox(r);
 	case WEB_R_MSG:

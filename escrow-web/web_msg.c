@@ -71,11 +71,13 @@ human_size(uint64_t n, char *out, size_t outsz)
 
 /*
  * load - the readable message route.escrow_id of the session's user,
- * unsealed into *plain (buf_free_secure()). 1 ok; 0 answered already
- * (404, 503, 500) with *ret set.
+ * unsealed into *plain (buf_free_secure()), and marked read in the same
+ * statement that hands out its content (*first: this was the first
+ * read), so a sender's recall cannot succeed after the content went
+ * out. 1 ok; 0 answered already (404, 503, 500) with *ret set.
  */
 static int
-load(struct web_req *r, struct portal_msg *m, struct buf *plain,
+load(struct web_req *r, struct portal_msg *m, struct buf *plain, int *first,
     enum MHD_Result *ret)
 {
 	const char *id = r->route.escrow_id;
@@ -90,7 +92,7 @@ load(struct web_req *r, struct portal_msg *m, struct buf *plain,
 		return 0;
 	}
 	rc = portal_db_message(db, id, r->sess.user_id, m, &sealed, &len,
-	    &err);
+	    first, &err);
 	if (rc < 0) {
 		log_err("req=%lu event=db_error what=message error=\"%s\"",
 		    r->id, err != NULL ? err : "?");
@@ -277,6 +279,17 @@ read_notice(struct web_req *r, const struct portal_msg *m,
 	    r->id, m->id, qid);
 }
 
+/* on_read - audit the read; on the first one, the read notice when
+ * configured or asked for */
+static void
+on_read(struct web_req *r, const struct portal_msg *m,
+    const struct web_msg *msg, int first)
+{
+	audit(r, "read", first ? "first" : "");
+	if (first && (r->app->cfg->escrow_read_notice || m->read_notice))
+		read_notice(r, m, msg);
+}
+
 /* message_page - the message page, with an error sentence when a
  * reply was refused */
 static enum MHD_Result
@@ -348,10 +361,9 @@ web_h_msg(struct web_req *r)
 	struct web_msg *msg;
 	struct buf plain;
 	enum MHD_Result ret;
-	char *err = NULL;
-	int first;
+	int first = 0;
 
-	if (!need_session(r, &ret) || !load(r, &m, &plain, &ret))
+	if (!need_session(r, &ret) || !load(r, &m, &plain, &first, &ret))
 		return ret;
 	msg = parse(r, &plain, &ret);
 	buf_free_secure(&plain);
@@ -359,15 +371,7 @@ web_h_msg(struct web_req *r)
 		portal_msg_release(&m);
 		return ret;
 	}
-	first = portal_db_first_read(web_db(r), m.id, &err);
-	if (first < 0) {
-		log_err("req=%lu event=db_error what=first_read error=\"%s\"",
-		    r->id, err != NULL ? err : "?");
-		xfree(err);
-	}
-	audit(r, "read", first == 1 ? "first" : "");
-	if (first == 1 && (r->app->cfg->escrow_read_notice || m.read_notice))
-		read_notice(r, &m, msg);
+	on_read(r, &m, msg, first);
 	ret = message_page(r, MHD_HTTP_OK, &m, msg, NULL);
 	web_msg_free(&msg);
 	portal_msg_release(&m);
@@ -383,11 +387,15 @@ web_h_msg_html(struct web_req *r)
 	struct buf plain;
 	enum MHD_Result ret;
 	const char *html;
+	int first = 0;
 
-	if (!need_session(r, &ret) || !load(r, &m, &plain, &ret))
+	if (!need_session(r, &ret) || !load(r, &m, &plain, &first, &ret))
 		return ret;
 	msg = parse(r, &plain, &ret);
 	buf_free_secure(&plain);
+	/* content served before the page was ever opened: a read too */
+	if (msg != NULL && first)
+		on_read(r, &m, msg, 1);
 	portal_msg_release(&m);
 	if (msg == NULL)
 		return ret;
@@ -417,11 +425,15 @@ web_h_msg_att(struct web_req *r)
 	char detail[64];
 	size_t len;
 	char *body;
+	int first = 0;
 
-	if (!need_session(r, &ret) || !load(r, &m, &plain, &ret))
+	if (!need_session(r, &ret) || !load(r, &m, &plain, &first, &ret))
 		return ret;
 	msg = parse(r, &plain, &ret);
 	buf_free_secure(&plain);
+	/* content served before the page was ever opened: a read too */
+	if (msg != NULL && first)
+		on_read(r, &m, msg, 1);
 	portal_msg_release(&m);
 	if (msg == NULL)
 		return ret;
@@ -481,13 +493,13 @@ web_h_msg_reply(struct web_req *r)
 	struct buf plain, out;
 	enum MHD_Result ret;
 	size_t i, nfiles, nrefs;
-	int rc;
+	int rc, first = 0;
 
 	if (!need_session(r, &ret))
 		return ret;
 	if (!web_session_check(r))
 		return web_forbidden(r);
-	if (!load(r, &m, &plain, &ret))
+	if (!load(r, &m, &plain, &first, &ret))
 		return ret;
 	msg = parse(r, &plain, &ret);
 	buf_free_secure(&plain);
@@ -495,6 +507,8 @@ web_h_msg_reply(struct web_req *r)
 		portal_msg_release(&m);
 		return ret;
 	}
+	if (first)
+		on_read(r, &m, msg, 1);
 	nfiles = web_form_nfiles(r->form);
 	if (m.sender[0] == '\0' || (blank(text) && nfiles == 0)) {
 		ret = message_page(r, MHD_HTTP_BAD_REQUEST, &m, msg,

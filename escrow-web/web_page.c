@@ -33,6 +33,7 @@ static const struct {
 	[WEB_TPL_INBOX] = { "portal/inbox.html", TMPL_HTML },
 	[WEB_TPL_MESSAGE] = { "portal/message.html", TMPL_HTML },
 	[WEB_TPL_ERROR] = { "portal/error.html", TMPL_HTML },
+	[WEB_TPL_RECALL] = { "portal/recall.html", TMPL_HTML },
 	[WEB_TPL_CSS] = { "static/portal.css", TMPL_TEXT },
 	[WEB_TPL_RESET_SUBJECT] = { "reset_subject.txt", TMPL_HEADER },
 	[WEB_TPL_RESET_TXT] = { "reset.txt", TMPL_TEXT },

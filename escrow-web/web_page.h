@@ -21,6 +21,7 @@ enum web_tpl {
 	WEB_TPL_INBOX,		/* portal/inbox.html */
 	WEB_TPL_MESSAGE,	/* portal/message.html */
 	WEB_TPL_ERROR,		/* portal/error.html */
+	WEB_TPL_RECALL,		/* portal/recall.html */
 	WEB_TPL_CSS,		/* static/portal.css (TEXT) */
 	WEB_TPL_RESET_SUBJECT,	/* reset_subject.txt (HEADER) */
 	WEB_TPL_RESET_TXT,	/* reset.txt (TEXT) */

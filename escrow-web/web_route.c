@@ -20,6 +20,7 @@ static const struct {
 	{ "/enroll", WEB_R_ENROLL },
 	{ "/reset", WEB_R_RESET },
 	{ "/reset/confirm", WEB_R_RESET_CONFIRM },
+	{ "/recall", WEB_R_RECALL },
 	{ "/inbox", WEB_R_INBOX },
 	{ "/static/portal.css", WEB_R_CSS },
 };
@@ -95,6 +96,7 @@ web_route_methods(enum web_route_id id)
 	case WEB_R_ENROLL:
 	case WEB_R_RESET:
 	case WEB_R_RESET_CONFIRM:
+	case WEB_R_RECALL:
 		return WEB_M_GET | WEB_M_HEAD | WEB_M_POST;
 	case WEB_R_LOGOUT:
 	case WEB_R_MSG_REPLY:

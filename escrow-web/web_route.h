@@ -17,6 +17,7 @@ enum web_route_id {
 	WEB_R_ENROLL,		/* /enroll            GET POST */
 	WEB_R_RESET,		/* /reset             GET POST */
 	WEB_R_RESET_CONFIRM,	/* /reset/confirm     GET POST */
+	WEB_R_RECALL,		/* /recall            GET POST */
 	WEB_R_INBOX,		/* /inbox             GET */
 	WEB_R_MSG,		/* /m/ID              GET */
 	WEB_R_MSG_HTML,		/* /m/ID/html         GET */

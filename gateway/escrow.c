@@ -590,6 +590,8 @@ escrow_notify_build(const struct escrow_notify *n, struct buf *out,
 	ok &= tmpl_set(v, "link", n->link) == 0;
 	if (n->enroll)
 		ok &= tmpl_set(v, "enroll", "yes") == 0;
+	if (n->recipient != NULL && n->recipient[0] != '\0')
+		ok &= tmpl_set(v, "recipient", n->recipient) == 0;
 	ok &= tmpl_set(v, "org_name", n->org_name) == 0;
 	if (n->support != NULL && n->support[0] != '\0')
 		ok &= tmpl_set(v, "support", n->support) == 0;
@@ -934,8 +936,87 @@ struct deposit {
 	char *portal;			/* PORTAL_URL */
 	char *from;			/* escrow_from */
 	struct buf t_subject, t_text, t_html;
+	struct buf r_subject, r_text, r_html;	/* the sender's receipt */
+	int receipt;			/* the sender gets one */
+	char rid[QUEUE_ID_SIZE];	/* its queue id, "" if none */
 	long long now;
 };
+
+/*
+ * notify_fill - the values the notification and the receipt share
+ */
+static void
+notify_fill(struct deposit *d, struct escrow_notify *n, const char *expires,
+    const char *link, const char *msgid, const char *seed)
+{
+	memset(n, 0, sizeof(*n));
+	n->sender_address = d->it->sender;
+	n->sender_name = d->sender_name;
+	n->subject = d->cfg->escrow_hide_subject ? NULL : d->subject;
+	n->expires = expires;
+	n->link = link;
+	n->org_name = escrow_org_name(d->cfg);
+	n->support = d->cfg->escrow_support;
+	n->logo_url = d->cfg->escrow_logo_url;
+	n->color_accent = color_ok(d->cfg->escrow_color) ?
+	    d->cfg->escrow_color : "#1f4e79";
+	n->color_accent_text = accent_text(n->color_accent);
+	n->from_addr = d->from;
+	n->message_id = msgid;
+	n->boundary_seed = seed;
+	n->date = d->now;
+}
+
+/*
+ * receipt_tx - build and queue the sender's receipt (recall link with
+ * the token rtok), inside the deposit's transaction. 0 / -1 / -2.
+ */
+static int
+receipt_tx(struct db *db, struct deposit *d, const char *rtok,
+    const char *expires, char **err_out)
+{
+	const struct escrow_item *it = d->it;
+	char msgid[QUEUE_ID_SIZE + 300];
+	struct escrow_db_mail qm;
+	struct escrow_notify n;
+	struct buf mail;
+	char *link;
+	int r;
+
+	if (queue_id_new(d->rid) < 0) {
+		set_err(err_out, xstrdup("no randomness for a queue id"));
+		return -2;
+	}
+	link = xasprintf("%s/recall?t=%s", d->portal, rtok);
+	snprintf(msgid, sizeof(msgid), "%s.receipt@%s", d->rid,
+	    d->cfg->hostname);
+	notify_fill(d, &n, expires, link, msgid, d->rid);
+	n.tmpl_subject = buf_cstr(&d->r_subject);
+	n.tmpl_text = buf_cstr(&d->r_text);
+	n.tmpl_html = buf_cstr(&d->r_html);
+	n.recipient = it->rcpt;
+	n.to_addr = it->sender;
+	buf_init(&mail, ESCROW_MAIL_MAX);
+	r = escrow_notify_build(&n, &mail, err_out);
+	OPENSSL_cleanse(link, strlen(link));
+	xfree(link);
+	if (r < 0) {
+		buf_free_secure(&mail);
+		return -2;	/* templates or settings: the admin fixes them */
+	}
+	memset(&qm, 0, sizeof(qm));
+	qm.id = d->rid;
+	qm.mail_from = "";	/* automatic mail: no bounces (RFC 3834) */
+	qm.rcpt = it->sender;
+	qm.data = mail.data;
+	qm.len = mail.len;
+	qm.tls_required = 0;
+	qm.escrow_notice = 1;	/* ordinary mail, wiped once sent */
+	qm.client_helo = ESCROW_HELO;
+	r = escrow_db_queue_insert(db, &qm, err_out);
+	buf_free_secure(&mail);
+	return r;
+}
 
 /*
  * deposit_tx - the statements of one deposit, inside a transaction the
@@ -946,6 +1027,7 @@ deposit_tx(struct db *db, struct deposit *d, char *nid, char **err_out)
 {
 	const struct escrow_item *it = d->it;
 	char id[TOKEN_TEXT_LEN + 1], tok[TOKEN_TEXT_LEN + 1];
+	char rtok[TOKEN_TEXT_LEN + 1], rhash[TOKEN_HASH_LEN + 1];
 	char hash[TOKEN_HASH_LEN + 1], expires[ESCROW_TIME_TEXT_MAX];
 	char msgid[QUEUE_ID_SIZE + 300], detail[200];
 	struct escrow_db_msg em;
@@ -957,6 +1039,8 @@ deposit_tx(struct db *db, struct deposit *d, char *nid, char **err_out)
 	int enrolled = 0, r;
 
 	tok[0] = '\0';
+	rtok[0] = '\0';
+	d->rid[0] = '\0';
 	r = escrow_db_exists(db, it->queue_id, it->recipient_id, err_out);
 	if (r != 0)
 		return r < 0 ? r : 0;
@@ -965,9 +1049,17 @@ deposit_tx(struct db *db, struct deposit *d, char *nid, char **err_out)
 	if (r < 0)
 		return r;
 	if (token_new(id) < 0 || queue_id_new(nid) < 0 ||
-	    (!enrolled && token_new(tok) < 0)) {
+	    (!enrolled && token_new(tok) < 0) ||
+	    (d->receipt && token_new(rtok) < 0)) {
 		set_err(err_out, xstrdup("no randomness for an id or token"));
-		return -2;
+		goto wipe;
+	}
+	if (d->receipt) {
+		token_hash(rtok, rhash);
+		if (rhash[0] == '\0') {
+			set_err(err_out, xstrdup("token hash failed"));
+			goto wipe;
+		}
 	}
 	buf_init(&sealed, it->len + SEAL_OVERHEAD + 1);
 	if (seal(d->m, (const unsigned char *)it->msg, it->len, id, &sealed,
@@ -975,7 +1067,7 @@ deposit_tx(struct db *db, struct deposit *d, char *nid, char **err_out)
 		set_err(err_out, msgf("seal: %s", e != NULL ? e : "?"));
 		xfree(e);
 		buf_free(&sealed);
-		return -2;
+		goto wipe;
 	}
 	memset(&em, 0, sizeof(em));
 	em.id = id;
@@ -988,22 +1080,27 @@ deposit_tx(struct db *db, struct deposit *d, char *nid, char **err_out)
 	em.master_id = seal_master_id(d->m);
 	em.size = it->len;
 	em.expires_at = d->now + (long long)d->cfg->escrow_retention;
+	em.recall_hash = d->receipt ? rhash : NULL;
 	r = escrow_db_msg_insert(db, &em, err_out);
 	buf_free(&sealed);
-	if (r <= 0)
-		return r;	/* 0: a concurrent deposit won the race */
+	if (r <= 0) {
+		/* 0: a concurrent deposit won the race */
+		OPENSSL_cleanse(tok, sizeof(tok));
+		OPENSSL_cleanse(rtok, sizeof(rtok));
+		return r;
+	}
 
 	if (!enrolled) {
 		token_hash(tok, hash);
 		if (hash[0] == '\0') {
 			set_err(err_out, xstrdup("token hash failed"));
-			OPENSSL_cleanse(tok, sizeof(tok));
-			return -2;
+			goto wipe;
 		}
 		r = escrow_db_token_insert(db, hash, "enroll", user_id, id,
 		    d->now + (long long)d->cfg->escrow_link_ttl, err_out);
 		if (r < 0) {
 			OPENSSL_cleanse(tok, sizeof(tok));
+			OPENSSL_cleanse(rtok, sizeof(rtok));
 			return r;
 		}
 		link = xasprintf("%s/enroll?t=%s", d->portal, tok);
@@ -1016,33 +1113,19 @@ deposit_tx(struct db *db, struct deposit *d, char *nid, char **err_out)
 	escrow_time_text(em.expires_at, expires);
 	snprintf(msgid, sizeof(msgid), "%s.escrow@%s", nid,
 	    d->cfg->hostname);
-	memset(&n, 0, sizeof(n));
+	notify_fill(d, &n, expires, link, msgid, nid);
 	n.tmpl_subject = buf_cstr(&d->t_subject);
 	n.tmpl_text = buf_cstr(&d->t_text);
 	n.tmpl_html = buf_cstr(&d->t_html);
-	n.sender_address = it->sender;
-	n.sender_name = d->sender_name;
-	n.subject = d->cfg->escrow_hide_subject ? NULL : d->subject;
-	n.expires = expires;
-	n.link = link;
 	n.enroll = !enrolled;
-	n.org_name = escrow_org_name(d->cfg);
-	n.support = d->cfg->escrow_support;
-	n.logo_url = d->cfg->escrow_logo_url;
-	n.color_accent = color_ok(d->cfg->escrow_color) ? d->cfg->escrow_color :
-	    "#1f4e79";
-	n.color_accent_text = accent_text(n.color_accent);
-	n.from_addr = d->from;
 	n.to_addr = it->rcpt;
-	n.message_id = msgid;
-	n.boundary_seed = nid;
-	n.date = d->now;
 	buf_init(&mail, ESCROW_MAIL_MAX);
 	r = escrow_notify_build(&n, &mail, err_out);
 	OPENSSL_cleanse(link, strlen(link));
 	xfree(link);
 	if (r < 0) {
 		buf_free_secure(&mail);
+		OPENSSL_cleanse(rtok, sizeof(rtok));
 		return -2;	/* templates or settings: the admin fixes them */
 	}
 	memset(&qm, 0, sizeof(qm));
@@ -1056,14 +1139,27 @@ deposit_tx(struct db *db, struct deposit *d, char *nid, char **err_out)
 	qm.client_helo = ESCROW_HELO;
 	r = escrow_db_queue_insert(db, &qm, err_out);
 	buf_free_secure(&mail);
-	if (r < 0)
+	if (r < 0) {
+		OPENSSL_cleanse(rtok, sizeof(rtok));
 		return r;
+	}
+	if (d->receipt) {
+		r = receipt_tx(db, d, rtok, expires, err_out);
+		OPENSSL_cleanse(rtok, sizeof(rtok));
+		if (r < 0)
+			return r;
+	}
 	snprintf(detail, sizeof(detail), "queue_id=%s recipient_id=%lld "
-	    "size=%zu notification=%s link=%s", it->queue_id,
+	    "size=%zu notification=%s link=%s receipt=%s", it->queue_id,
 	    (long long)it->recipient_id, it->len, nid,
-	    enrolled ? "message" : "enroll");
+	    enrolled ? "message" : "enroll",
+	    d->rid[0] != '\0' ? d->rid : "none");
 	r = escrow_db_audit(db, id, user_id, "deposit", NULL, detail, err_out);
 	return r < 0 ? r : 1;
+wipe:
+	OPENSSL_cleanse(tok, sizeof(tok));
+	OPENSSL_cleanse(rtok, sizeof(rtok));
+	return -2;
 }
 
 int
@@ -1094,10 +1190,19 @@ escrow_deposit(struct db *db, const struct sg_config *cfg,
 	buf_init(&d.t_subject, 1);
 	buf_init(&d.t_text, 1);
 	buf_init(&d.t_html, 1);
+	buf_init(&d.r_subject, 1);
+	buf_init(&d.r_text, 1);
+	buf_init(&d.r_html, 1);
+	/* the null sender, or one we cannot write to: no receipt */
+	d.receipt = it->sender[0] != '\0' && addr_ok(it->sender, 1);
 	if (read_template(cfg, "notification_subject.txt", &d.t_subject,
 	    &err) < 0 ||
 	    read_template(cfg, "notification.txt", &d.t_text, &err) < 0 ||
-	    read_template(cfg, "notification.html", &d.t_html, &err) < 0) {
+	    read_template(cfg, "notification.html", &d.t_html, &err) < 0 ||
+	    (d.receipt && (read_template(cfg, "receipt_subject.txt",
+	    &d.r_subject, &err) < 0 ||
+	    read_template(cfg, "receipt.txt", &d.r_text, &err) < 0 ||
+	    read_template(cfg, "receipt.html", &d.r_html, &err) < 0))) {
 		say(why, whylen, "%s", err != NULL ? err : "template");
 		r = -2;
 		goto out;
@@ -1137,7 +1242,11 @@ escrow_deposit(struct db *db, const struct sg_config *cfg,
 		r = -2;
 		goto out;
 	}
-	say(why, whylen, "escrowed, notification %s", nid);
+	if (d.rid[0] != '\0')
+		say(why, whylen, "escrowed, notification %s, receipt %s", nid,
+		    d.rid);
+	else
+		say(why, whylen, "escrowed, notification %s, no receipt", nid);
 	r = 0;
 out:
 	xfree(err);
@@ -1149,6 +1258,9 @@ out:
 	buf_free(&d.t_subject);
 	buf_free(&d.t_text);
 	buf_free(&d.t_html);
+	buf_free(&d.r_subject);
+	buf_free(&d.r_text);
+	buf_free(&d.r_html);
 	return r;
 }
 

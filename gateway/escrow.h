@@ -56,11 +56,16 @@ struct escrow_item {
  * escrow_deposit - store it->msg sealed for it->rcpt and queue the
  * notification, all in ONE transaction: the escrow_users row (created if
  * missing), the escrow_messages row (id = token_new(), sealed =
- * seal(m, msg, aad = id), expires now + escrow_retention), an "enroll"
- * token (hash only; expires now + escrow_link_ttl) when the user has no
- * password yet, the notification (messages + recipients + NOTIFY
- * sealgate_queue; envelope sender = the original's envelope sender, so a
- * bounce of the notification tells the sender), audit row "deposit".
+ * seal(m, msg, aad = id), expires now + escrow_retention, recall_hash),
+ * an "enroll" token (hash only; expires now + escrow_link_ttl) when the
+ * user has no password yet, the notification (messages + recipients +
+ * NOTIFY sealgate_queue; envelope sender = the original's envelope
+ * sender, so a bounce of the notification tells the sender), the
+ * sender's receipt (templates receipt*.txt/html: "delivered to the
+ * portal, withdraw it until read: PORTAL_URL/recall?t=TOKEN"; only the
+ * token's hash is stored, in escrow_messages.recall_hash; envelope
+ * sender <>; none for the null sender or a sender that is no usable
+ * address), audit row "deposit".
  *
  * Idempotent on (queue_id, recipient_id): when the copy exists already
  * (a retry after a crash or a lost COMMIT), returns 0 and changes
@@ -188,6 +193,8 @@ struct escrow_notify {
 	const char *expires;		/* required, escrow_time_text() */
 	const char *link;		/* required, https:// */
 	int enroll;			/* the link is an enrollment link */
+	const char *recipient;		/* optional: the escrowed message's
+					 * recipient (the sender's receipt) */
 	const char *org_name;		/* required */
 	const char *support;		/* optional */
 	const char *logo_url;		/* optional, must be https:// */

@@ -33,6 +33,7 @@
  * most WEB_EMAIL_MAX, idempotent; password length in code points and
  * bytes; next only "/m/" and a 43-char token).
  */
+#include <glib.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -249,6 +250,8 @@ ref_email(const char *in, char *out)
 	}
 	if (at == (size_t)-1 || at == s || at == e - 1)
 		return -1;
+	if (!g_utf8_validate(in + s, (gssize)(e - s), NULL))
+		return -1;	/* the database speaks UTF-8 */
 	for (i = s; i < e; i++)
 		out[i - s] = (char)(i > at && in[i] >= 'A' && in[i] <= 'Z' ?
 		    in[i] + 32 : in[i]);

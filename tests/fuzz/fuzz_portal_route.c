@@ -40,6 +40,7 @@ static const struct {
 	{ "/enroll", WEB_R_ENROLL },
 	{ "/reset", WEB_R_RESET },
 	{ "/reset/confirm", WEB_R_RESET_CONFIRM },
+	{ "/recall", WEB_R_RECALL },
 	{ "/inbox", WEB_R_INBOX },
 	{ "/static/portal.css", WEB_R_CSS },
 };

@@ -14,6 +14,10 @@
 #   an enrolled user: /m/ID link, no token; escrow_hide_subject: no Subject
 #   a notification is never escrowed itself (loop guard)
 #   list, recall (once; never a read message), purge (expired only), audit
+#   the sender's receipt (same deposit): queued to the envelope sender
+#     from <>, a PORTAL_URL/recall?t= link whose token hashes to
+#     escrow_messages.recall_hash (the token itself is stored nowhere);
+#     hidden subjects stay hidden; the null sender gets none
 . "$(dirname "$0")/lib.sh"
 P=$SG_PORT_BASE
 PORTAL_PORT=$((P + 7))
@@ -214,6 +218,71 @@ ok "the notification does not hold the message"
 grep -q "^X-Sealgate-Escrow: notification" "$T/n1.eml" ||
     fail "notification not marked"
 
+# --- the sender's receipt, queued in the same deposit
+check_receipt() {	# FILE SUBJECT-OR-"" BASE TO RCPT FROM ORG; prints the token
+	python3 - "$@" <<'EOF_PY'
+import email, email.policy, re, sys
+path, want_subject, base, want_to, rcpt, want_from, org = sys.argv[1:8]
+raw = open(path, "rb").read()
+assert all(b < 0x80 for b in raw), "8-bit bytes in the receipt"
+m = email.message_from_bytes(raw, policy=email.policy.default)
+errs = []
+def need(cond, what):
+    if not cond:
+        errs.append(what)
+need(m["To"].addresses[0].addr_spec == want_to, "To %r" % m["To"])
+need(m["From"].addresses[0].addr_spec == want_from, "From %r" % m["From"])
+need(m["From"].addresses[0].display_name == org, "From %r" % m["From"])
+need(m["Auto-Submitted"] == "auto-generated", "Auto-Submitted")
+need(m["X-Sealgate-Escrow"] == "notification", "not marked")
+need(m.get_content_type() == "multipart/alternative", m.get_content_type())
+text = m.get_body(("plain",)).get_content()
+html = m.get_body(("html",)).get_content()
+if want_subject:
+    need(want_subject in m["Subject"] and want_subject in text,
+         "subject %r" % m["Subject"])
+need(rcpt in text and rcpt in html, "the recipient is named")
+need("withdraw" in text, "says it can be withdrawn")
+pat = re.escape(base) + r"/recall\?t=([A-Za-z0-9_-]{43})"
+t = re.search(pat + r"\r?\n", text)
+h = re.search(r'href="' + pat + r'"', html)
+need(t is not None, "recall link in text part")
+need(h is not None and t is not None and h.group(1) == t.group(1),
+     "the same link in the HTML part")
+if errs:
+    sys.exit("receipt: " + "; ".join(errs) + "\n" + raw.decode())
+print(t.group(1))
+EOF_PY
+}
+RID1=$(psql_sg -c "SELECT m.id FROM messages m JOIN recipients r ON
+    r.message_id = m.id WHERE r.rcpt = 'alice@org.test'")
+[ -n "$RID1" ] && [ "$(echo "$RID1" | wc -l)" = 1 ] ||
+    fail "one receipt queued to the sender, got '$RID1'"
+assert_contains "$out" "receipt $RID1" "the deposit names the receipt"
+assert_eq "$(psql_sg -c "SELECT '<' || mail_from || '> ' || m.escrow_notice ||
+    ' ' || m.tls_required || ' ' || r.state FROM messages m JOIN recipients
+    r ON r.message_id = m.id WHERE m.id = '$RID1'")" "<> true false queued" \
+    "receipt: from <>, ordinary mail (escrow_notice), queued"
+sg gw queue show "$RID1" --raw >"$T/r1.eml" || fail "queue show $RID1 --raw"
+RTOKEN=$(check_receipt "$T/r1.eml" "Quarterly report" "$BASE" \
+    alice@org.test Bob@Example.TEST secure-mail@mx.test "Example Org") ||
+    fail "receipt 1"
+ok "receipt parses: to the sender, subject, recipient, recall link in both parts"
+assert_eq "$(psql_sg -c "SELECT recall_hash FROM escrow_messages WHERE id =
+    '$ID1'")" "$(printf '%s' "$RTOKEN" | sha256sum | cut -d' ' -f1)" \
+    "the recall link's token hashes to escrow_messages.recall_hash"
+if grep -q -- "$RTOKEN" "$T/dump.sql" ||
+    psql_sg -c "COPY escrow_messages TO STDOUT" | grep -q -- "$RTOKEN" ||
+    psql_sg -c "COPY escrow_tokens TO STDOUT" | grep -q -- "$RTOKEN"; then
+	fail "the recall token itself is stored"
+fi
+ok "only the recall token's hash is stored"
+grep -q "$MARK" "$T/r1.eml" && fail "the receipt holds the message body"
+ok "the receipt does not hold the message"
+assert_contains "$(psql_sg -c "SELECT detail FROM escrow_audit WHERE
+    escrow_id = '$ID1' AND action = 'deposit'")" "receipt=$RID1" \
+    "the deposit's audit row names the receipt"
+
 # --- the same deposit again (a retry after a crash): nothing new
 counts() {
 	psql_sg -c "SELECT (SELECT count(*) FROM escrow_messages) || ' ' ||
@@ -256,6 +325,13 @@ check_notice "$T/n3.eml" enroll "Secure message from Alice Sender" \
     fail "notification 3"
 grep -q Quarterly "$T/n3.eml" && fail "hidden subject shows in the mail"
 ok "escrow_hide_subject: the Subject is nowhere in the notification"
+RID3=$(printf '%s\n' "$out" | sed -n 's/.*receipt \([0-9A-Z]*\).*/\1/p')
+[ -n "$RID3" ] || fail "no receipt id in: $out"
+sg hide queue show "$RID3" --raw >"$T/r3.eml" || fail "queue show $RID3"
+check_receipt "$T/r3.eml" "" https://portal.org.test alice@org.test \
+    carol@other.test notices@org.test mx.test >/dev/null || fail "receipt 3"
+grep -q Quarterly "$T/r3.eml" && fail "hidden subject shows in the receipt"
+ok "escrow_hide_subject: the Subject is nowhere in the receipt"
 
 # --- a notification is never escrowed (a rule escrowing its domain)
 set +e
@@ -343,3 +419,16 @@ set +e
 sg gw escrow audit nosuchid >/dev/null 2>&1; rc=$?
 set -e
 assert_eq "$rc" 1 "audit of an unknown id fails"
+
+# --- the null sender: no receipt, no recall hash
+before=$(psql_sg -c "SELECT count(*) FROM messages")
+out=$("$DEP" -c "$T/gw.conf" Q0000000000000A5 105 "" bob@example.test \
+    "$T/msg.eml") || fail "deposit from <>: $out"
+assert_contains "$out" "no receipt" "deposit from <>: no receipt"
+NID5=$(printf '%s\n' "$out" | sed -n 's/.*notification \([0-9A-Z]*\).*/\1/p')
+assert_eq "$(psql_sg -c "SELECT count(*) FROM messages")" "$((before + 1))" \
+    "deposit from <>: only the notification is queued"
+assert_eq "$(psql_sg -c "SELECT r.rcpt FROM recipients r WHERE
+    r.message_id = '$NID5'")" bob@example.test "and it goes to the recipient"
+assert_eq "$(psql_sg -c "SELECT recall_hash IS NULL FROM escrow_messages
+    WHERE recipient_id = 105")" t "deposit from <>: no recall_hash"

@@ -14,6 +14,10 @@
 #     nosniff), the HTML frame's own CSP, a reply to a sender whose
 #     server lacks STARTTLS is never sent in plaintext, password reset
 #     says the same for every address, recall only while unread,
+#     the sender's recall link from the receipt (GET shows the state,
+#     never the body; POST withdraws an unread message: 200, the
+#     recipient's /m/ID is 404, sealed wiped; after a read: 409; no
+#     csrf: 403; a bogus token: 400),
 #     login failures say the same for a wrong password and an unknown
 #     address, lockout per account and per client address (X-Forwarded-
 #     For from an untrusted peer ignored)
@@ -261,8 +265,9 @@ escrowed() {
 	echo "$_eid"
 }
 # queued_to ADDR - the queue ids of messages with ADDR as a recipient
+# (not the escrow store's own notices: receipts, notifications)
 queued_to() {
-	psql_sg -c "SELECT message_id FROM recipients WHERE rcpt = '$1' ORDER BY id"
+	psql_sg -c "SELECT r.message_id FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.rcpt = '$1' AND NOT m.escrow_notice ORDER BY r.id"
 }
 # norm FILE OUT [STRING...] - FILE without the STRINGs (csrf values,
 # addresses): pages compared for sameness
@@ -287,6 +292,45 @@ mail_to() {
 		[ $_i -lt 300 ] || return 0
 		sleep 0.1
 	done
+}
+# mail_with RECEIVER ADDR STRING - the first message RECEIVER got for ADDR
+# that holds STRING, waiting up to 30 s; empty if none
+mail_with() {
+	_i=0
+	while :; do
+		for _f in $(grep -l -i -F "RCPT TO:<$2>" "$T/$1.mail"/*.env 2>/dev/null | sort); do
+			grep -q -F "$3" "${_f%.env}.eml" 2>/dev/null && { echo "${_f%.env}.eml"; return 0; }
+		done
+		_i=$((_i + 1))
+		[ $_i -lt 300 ] || return 0
+		sleep 0.1
+	done
+}
+# recall_link RECEIVER ADDR ESCROW_ID - the recall link of the receipt
+# RECEIVER got for ADDR whose token hashes to the message's recall_hash,
+# waiting up to 30 s; fails if none
+recall_link() {
+	_h=$(psql_sg -c "SELECT recall_hash FROM escrow_messages WHERE id = '$3'")
+	[ -n "$_h" ] || { echo "no recall_hash for $3" >&2; return 1; }
+	python3 - "$T/$1.mail" "$2" "$_h" "$PURL" <<'EOF_PY'
+import email, email.policy, glob, hashlib, os, re, sys, time
+d, addr, want, purl = sys.argv[1:5]
+pat = re.compile(re.escape(purl) + r"/recall\?t=([A-Za-z0-9_-]{43})")
+for _ in range(300):
+    for env in sorted(glob.glob(os.path.join(d, "*.env"))):
+        if ("RCPT TO:<%s>" % addr).lower() not in open(env).read().lower():
+            continue
+        m = email.message_from_binary_file(open(env[:-4] + ".eml", "rb"), policy=email.policy.default)
+        body = m.get_body(("plain",))
+        if body is None:
+            continue
+        for t in pat.findall(body.get_content()):
+            if hashlib.sha256(t.encode()).hexdigest() == want:
+                print(purl + "/recall?t=" + t)
+                sys.exit(0)
+    time.sleep(0.1)
+sys.exit("no receipt with the recall link for %s" % addr)
+EOF_PY
 }
 # notif FILE ADDR - check a notification; prints "enroll URL" or "m URL"
 notif() {
@@ -655,9 +699,16 @@ done
 assert_eq "$(psql_sg -c "SELECT state FROM recipients WHERE message_id = '$qr'")" deferred \
     "the reply to a server without STARTTLS is deferred"
 sleep 0.5
-if grep -qE "b'(MAIL|RCPT|DATA)|reply-to-ned" "$T/notls.log" 2>/dev/null; then
+# the server gets ned's receipts (ordinary mail, by design), never the reply
+if grep -q "reply-to-ned" "$T/notls.log" 2>/dev/null ||
+    grep -rlq -e "reply-to-ned" -e "$RMARK" "$T/notls.mail" 2>/dev/null; then
 	fail "the reply went to the STARTTLS-less server in plaintext: $(cat "$T/notls.log")"
 fi
+for _f in "$T/notls.mail"/*.eml; do
+	[ -f "$_f" ] || continue
+	grep -q "^X-Sealgate-Escrow: notification" "$_f" ||
+	    fail "the STARTTLS-less server got something other than a receipt: $_f"
+done
 ok "nothing of the reply in plaintext"
 
 # sessions: logout (csrf), a new token at every login, no open redirect
@@ -744,6 +795,72 @@ out=$(sg gw escrow recall "$B1" 2>&1) && fail "escrow recall of a read message s
 ok "escrow recall of a read message refuses: $out"
 assert_eq "$(req bob "/m/$B1")" 200 "the read message is still there"
 
+# the sender's recall link (the receipt of each deposit)
+for n in 1 2; do
+	printf 'From: Sam Sender <%s>\r\nTo: <%s>\r\nSubject: [secure] recall me %s\r\nMessage-ID: <rc%s@sender.portal.test>\r\nDate: Mon, 02 Jun 2025 10:00:00 +0000\r\n\r\nrecall-body-%s %s\r\n' \
+	    "$SAM" "$BOB" "$n" "$n" "$n" "$MARK" >"$T/rc$n.eml"
+done
+qb3=$(send $SAM $BOB "$T/rc1.eml")
+qb4=$(send $SAM $BOB "$T/rc2.eml")
+B3=$(escrowed "$qb3" $BOB)
+B4=$(escrowed "$qb4" $BOB)
+RL3=$(recall_link sender $SAM "$B3") || fail "no receipt with a recall link for $B3 reached $SAM"
+RL4=$(recall_link sender $SAM "$B4") || fail "no receipt with a recall link for $B4 reached $SAM"
+ok "the receipt with the recall link reached the sender"
+s=$(req snd "${RL3#"$PURL"}")
+assert_eq "$s" 200 "GET /recall?t=TOKEN: 200"
+sec_headers "GET /recall"
+assert_eq "$(hp text recall-state)" "Not read yet" "#recall-state: unread"
+assert_eq "$(hp text recall-from)" "$SAM" "#recall-from: the sender"
+assert_eq "$(hp text recall-to)" "$BOB" "#recall-to: the recipient"
+assert_eq "$(hp text recall-subject)" "recall me 1" "#recall-subject (the tag removed)"
+for id in recall-form recall-submit; do
+	[ "$(hp attr "$id:id")" = "$id" ] || fail "/recall lacks #$id"
+done
+ok "/recall has #recall-form and #recall-submit"
+assert_eq "$(hp field t)" "${RL3#*t=}" "the form carries the token"
+grep -q -e "$MARK" -e "recall-body" "$T/r.b" && fail "the recall page shows the message body"
+ok "the recall page does not show the message body"
+C3=$(hp field csrf)
+[ -n "$C3" ] || fail "/recall: no csrf in the form"
+s=$(req snd /recall --data-urlencode "t=${RL3#*t=}")
+assert_eq "$s" 403 "POST /recall without csrf: 403"
+assert_eq "$(psql_sg -c "SELECT recalled_at IS NULL FROM escrow_messages WHERE id = '$B3'")" t \
+    "POST /recall without csrf changes nothing"
+# the sender opens the second link before the recipient reads it
+s=$(req snd "${RL4#"$PURL"}")
+assert_eq "$s" 200 "GET /recall for the second message"
+C4=$(hp field csrf)
+s=$(req snd /recall --data-urlencode "t=${RL3#*t=}" --data-urlencode "csrf=$C3")
+assert_eq "$s" 200 "POST /recall of an unread message: 200"
+sec_headers "POST /recall"
+assert_eq "$(hp text notice)" "The message was withdrawn." "#notice: The message was withdrawn."
+assert_eq "$(psql_sg -c "SELECT recalled_at IS NOT NULL, length(sealed) FROM escrow_messages WHERE id = '$B3'")" "t|0" \
+    "recalled by the sender: recalled_at set, sealed wiped"
+assert_eq "$(psql_sg -c "SELECT count(*) FROM escrow_audit WHERE escrow_id = '$B3' AND action = 'recall' AND detail = 'sender'")" 1 \
+    "audit row recall, detail sender"
+assert_eq "$(req bob "/m/$B3")" 404 "the recipient's /m/ID of a withdrawn message: 404"
+s=$(req snd "${RL3#"$PURL"}")
+assert_eq "$s:$(hp text recall-state)" "200:Already withdrawn" "the link still shows the state: withdrawn"
+[ "$(hp attr recall-form:id)" = "<none>" ] || fail "a withdrawn message still offers the form"
+assert_eq "$(req bob "/m/$B4")" 200 "bob reads the second message"
+s=$(req snd /recall --data-urlencode "t=${RL4#*t=}" --data-urlencode "csrf=$C4")
+assert_eq "$s" 409 "POST /recall after the recipient read it: 409"
+assert_eq "$(hp text error)" "The message has already been read and can no longer be withdrawn." \
+    "#error: already read"
+assert_eq "$(psql_sg -c "SELECT recalled_at IS NULL AND length(sealed) > 0 FROM escrow_messages WHERE id = '$B4'")" t \
+    "the read message is intact"
+s=$(req snd "${RL4#"$PURL"}")
+assert_eq "$s:$(hp text recall-state)" "200:Already read" "the link shows the state: read"
+s=$(req snd "/recall?t=bogusbogusbogusbogusbogusbogusbogusbogus12")
+assert_eq "$s" 400 "a bogus recall token: 400"
+[ -n "$(hp text error)" ] || fail "the 400 page has no #error"
+sec_headers "GET /recall (400)"
+s=$(req snd "/recall?t=short")
+assert_eq "$s" 400 "a malformed recall token: 400"
+s=$(req snd /recall --data-urlencode "t=bogusbogusbogusbogusbogusbogusbogusbogus12" --data-urlencode "csrf=$C4")
+assert_eq "$s" 400 "POST /recall with a bogus token: 400"
+
 # --- 3. the browser
 if [ ! -x "$CHROMIUM" ]; then
 	fail_later "browser tests not run: no $CHROMIUM (scripts/install-deps.sh installs Debian's chromium)"
@@ -769,7 +886,7 @@ else
 fi
 
 # --- 4. after the browser: the reply reached the sender over TLS
-f=$(mail_to sender $SAM 1)
+f=$(mail_with sender $SAM "In-Reply-To:")
 if [ -z "$f" ]; then
 	fail_later "alice's reply did not reach $SAM's server"
 else
@@ -862,12 +979,13 @@ pg_dump -h "$SG_VAR/pg/sock" -p "$SG_PG_PORT" -U sealgate "$SG_DB" >"$T/dump.sql
 case $LINK_D1 in *"/enroll?t="*) TOKEN_D1=${LINK_D1#*t=} ;; *) fail "dave's link: $LINK_D1" ;; esac
 leaks=0
 for where in "$T/dump.sql" "$SG_TMP/$SG_TEST.gw.log"; do
-	python3 - "$where" "$MARK" "$PW_ALICE" "$PW_BOB" "$PW_CAROL" "$SB3" "$TOKEN_D1" "$TOKEN_RESET" "${LINK_A1#*t=}" "${LINK_B1#*t=}" <<'EOF_PY' ||
+	python3 - "$where" "$MARK" "$PW_ALICE" "$PW_BOB" "$PW_CAROL" "$SB3" "$TOKEN_D1" "$TOKEN_RESET" "${LINK_A1#*t=}" "${LINK_B1#*t=}" "${RL3#*t=}" "${RL4#*t=}" <<'EOF_PY' ||
 import base64, sys
 data = open(sys.argv[1], "rb").read()
 names = ["the message marker", "alice's password", "bob's password", "carol's password",
          "bob's session token", "dave's live enrollment token", "bob's live reset token",
-         "alice's enrollment token", "bob's enrollment token"]
+         "alice's enrollment token", "bob's enrollment token",
+         "sam's recall token (withdrawn)", "sam's live recall token"]
 found = []
 for name, s in zip(names, sys.argv[2:]):
     if not s:

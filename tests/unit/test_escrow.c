@@ -578,6 +578,63 @@ test_time_text(void **state)
 	assert_string_equal(t, "2030-01-01 17:05 UTC");
 }
 
+/* the sender's receipt: the shipped receipt templates through the same
+ * builder, with the recipient and the recall link in both parts and the
+ * subject only when given */
+static void
+test_receipt(void **state)
+{
+	static const char link[] = "https://portal.example.com:8443/recall?t="
+	    "RRRRecallTokenTokenTokenTokenTokenTokenTok";
+	struct tmpls r;
+	struct escrow_notify n;
+	struct buf out;
+	char *text;
+
+	(void)state;
+	r.subject = slurp("templates/receipt_subject.txt");
+	r.text = slurp("templates/receipt.txt");
+	r.html = slurp("templates/receipt.html");
+	base_notify(&r, &n);
+	n.enroll = 0;
+	n.link = link;
+	n.recipient = "bob@example.com";
+	n.to_addr = "alice@example.org";
+	build(&n, &out);
+	assert_7bit(out.data, out.len);
+	assert_lines_max(buf_cstr(&out), 998);
+	assert_non_null(strstr(buf_cstr(&out), "\r\nTo: <alice@example.org>"
+	    "\r\n"));
+	assert_non_null(strstr(buf_cstr(&out),
+	    "Subject: Delivered securely: Quarterly figures\r\n"));
+	assert_non_null(strstr(buf_cstr(&out), "X-Sealgate-Escrow: "
+	    "notification\r\n"));
+	/* the parts from the text part on (the headers hold "=_") */
+	{
+		const char *b = strstr(buf_cstr(&out), "Content-Transfer-"
+		    "Encoding: quoted-printable\r\n\r\n");
+
+		assert_non_null(b);
+		text = qp_decode(b, strlen(b));
+	}
+	assert_non_null(strstr(text, "bob@example.com"));
+	assert_non_null(strstr(text, link));
+	assert_non_null(strstr(text, "withdraw"));
+	xfree(text);
+	buf_free(&out);
+
+	/* hidden subject: the receipt says nothing about it */
+	n.subject = NULL;
+	build(&n, &out);
+	assert_null(strstr(buf_cstr(&out), "Quarterly"));
+	assert_non_null(strstr(buf_cstr(&out), "Subject: Delivered securely: "
+	    "your message to bob@example.com\r\n"));
+	buf_free(&out);
+	xfree(r.subject);
+	xfree(r.text);
+	xfree(r.html);
+}
+
 static void
 test_config_helpers(void **state)
 {
@@ -637,6 +694,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_receipt),
 		cmocka_unit_test_setup_teardown(test_structure, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_enrolled_link, setup,

@@ -29,6 +29,7 @@ test_match(void **state)
 		{ "/enroll", WEB_R_ENROLL, 0 },
 		{ "/reset", WEB_R_RESET, 0 },
 		{ "/reset/confirm", WEB_R_RESET_CONFIRM, 0 },
+		{ "/recall", WEB_R_RECALL, 0 },
 		{ "/inbox", WEB_R_INBOX, 0 },
 		{ "/static/portal.css", WEB_R_CSS, 0 },
 		{ "/m/" ID, WEB_R_MSG, 0 },
@@ -67,6 +68,9 @@ test_match(void **state)
 		{ "/m/" ID "/att/1x", WEB_R_NOT_FOUND, 0 },
 		{ "/m/" ID "/att/ 1", WEB_R_NOT_FOUND, 0 },
 		{ "/m/" ID "/forward", WEB_R_NOT_FOUND, 0 },
+		{ "/recall/", WEB_R_NOT_FOUND, 0 },
+		{ "/recall/" ID, WEB_R_NOT_FOUND, 0 },
+		{ "/RECALL", WEB_R_NOT_FOUND, 0 },
 	};
 	struct web_route r;
 
@@ -109,6 +113,9 @@ test_methods(void **state)
 	assert_string_equal(web_route_allow(WEB_R_CSS), "GET, HEAD");
 	assert_string_equal(web_route_allow(WEB_R_MSG_HTML), "GET");
 	assert_string_equal(web_route_allow(WEB_R_RESET), "GET, HEAD, POST");
+	/* the recall page only looks; the withdrawal is a POST */
+	assert_int_equal(web_route_methods(WEB_R_RECALL),
+	    WEB_M_GET | WEB_M_HEAD | WEB_M_POST);
 }
 
 int
