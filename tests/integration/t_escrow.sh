@@ -151,7 +151,7 @@ for f in copy.txt dump.sql; do
 		fail "$f holds the message plaintext"
 	fi
 done
-grep -q "$ID1" "$T/dump.sql" || fail "dump.sql does not even hold the row"
+grep -q -- "$ID1" "$T/dump.sql" || fail "dump.sql does not even hold the row"
 ok "plaintext (text or hex) in neither COPY nor pg_dump"
 
 # --- the notification, as a mail reader sees it
