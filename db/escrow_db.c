@@ -42,20 +42,12 @@ clear_err(char **err_out)
 	}
 }
 
-/* utf8_ok - well-formed UTF-8 (PostgreSQL refuses the rest) */
+/* utf8_ok - the whole C string is well-formed UTF-8 (PostgreSQL refuses
+ * the rest) */
 static int
 utf8_ok(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0, n;
-
-	while (i < len) {
-		n = utf8_seq_len(p + i, len - i);
-		if (n == 0)
-			return 0;
-		i += n;
-	}
-	return 1;
+	return utf8_valid(s, strlen(s));
 }
 
 /* run - one statement, result to *res_out (may be NULL); 0 / -1 / -2 */

@@ -57,14 +57,6 @@ is_true(const PGresult *res, int row, int col)
 	return strcmp(PQgetvalue(res, row, col), "t") == 0;
 }
 
-/* run - one statement, result to *res_out if wanted; 0, -1, -2 */
-static int
-run(struct db *db, const char *sql, int n, const char *const *p,
-    PGresult **res_out, char **err_out)
-{
-	return db_run(db, sql, n, p, res_out, err_out);
-}
-
 void
 portal_user_release(struct portal_user *u)
 {
@@ -82,7 +74,7 @@ portal_db_user_get(struct db *db, const char *address, struct portal_user *u,
 	int r;
 
 	memset(u, 0, sizeof(*u));
-	r = run(db, "SELECT id, address, password_hash, "
+	r = db_run(db, "SELECT id, address, password_hash, "
 	    "coalesce(locked_until > now(), false) FROM escrow_users "
 	    "WHERE address = $1", 1, p, &res, err_out);
 	if (r < 0)
@@ -106,7 +98,7 @@ portal_db_throttle_locked(struct db *db, const char *key, char **err_out)
 	PGresult *res = NULL;
 	int r;
 
-	r = run(db, "SELECT 1 FROM escrow_throttle WHERE client_addr = $1 "
+	r = db_run(db, "SELECT 1 FROM escrow_throttle WHERE client_addr = $1 "
 	    "AND locked_until > now()", 1, p, &res, err_out);
 	if (r < 0)
 		return r;
@@ -130,7 +122,8 @@ throttle_fail(struct db *db, const char *key, const struct portal_limits *lim,
 	snprintf(win, sizeof(win), "%u", lim->window);
 	snprintf(lock, sizeof(lock), "%u", lim->lockout);
 	/* a window that has run out starts again at this failure */
-	r = run(db, "INSERT INTO escrow_throttle AS t (client_addr, failures, "
+	r = db_run(db,
+	    "INSERT INTO escrow_throttle AS t (client_addr, failures, "
 	    "window_start) VALUES ($1, 1, now()) ON CONFLICT (client_addr) "
 	    "DO UPDATE SET failures = CASE WHEN t.window_start < now() - "
 	    SECS("$2") " THEN 1 ELSE t.failures + 1 END, window_start = "
@@ -138,7 +131,7 @@ throttle_fail(struct db *db, const char *key, const struct portal_limits *lim,
 	    "ELSE t.window_start END", 2, pc, NULL, err_out);
 	if (r < 0)
 		return r;
-	return run(db, "UPDATE escrow_throttle SET failures = 0, "
+	return db_run(db, "UPDATE escrow_throttle SET failures = 0, "
 	    "window_start = now(), locked_until = now() + " SECS("$3")
 	    " WHERE client_addr = $1 AND failures >= $2::integer", 3, pl,
 	    NULL, err_out);
@@ -159,14 +152,14 @@ user_fail(struct db *db, int64_t user_id, const struct portal_limits *lim,
 	snprintf(max, sizeof(max), "%u", lim->max_failures);
 	snprintf(win, sizeof(win), "%u", lim->window);
 	snprintf(lock, sizeof(lock), "%u", lim->lockout);
-	r = run(db, "UPDATE escrow_users SET failed_logins = CASE WHEN "
+	r = db_run(db, "UPDATE escrow_users SET failed_logins = CASE WHEN "
 	    "EXISTS (SELECT 1 FROM escrow_audit WHERE user_id = $1::bigint "
 	    "AND action = 'login_failed' AND at > now() - " SECS("$2")
 	    ") THEN failed_logins + 1 ELSE 1 END WHERE id = $1::bigint", 2,
 	    pc, NULL, err_out);
 	if (r < 0)
 		return r;
-	return run(db, "UPDATE escrow_users SET failed_logins = 0, "
+	return db_run(db, "UPDATE escrow_users SET failed_logins = 0, "
 	    "locked_until = now() + " SECS("$3") " WHERE id = $1::bigint "
 	    "AND failed_logins >= $2::integer", 3, pl, NULL, err_out);
 }
@@ -181,7 +174,8 @@ audit(struct db *db, const char *escrow_id, int64_t user_id,
 	    client_addr, detail != NULL ? detail : "" };
 
 	i64(id, sizeof(id), user_id);
-	return run(db, "INSERT INTO escrow_audit (escrow_id, user_id, action, "
+	return db_run(db,
+	    "INSERT INTO escrow_audit (escrow_id, user_id, action, "
 	    "client_addr, detail) VALUES ($1, $2::bigint, $3, $4, $5)", 5, p,
 	    NULL, err_out);
 }
@@ -236,7 +230,7 @@ portal_db_session_get(struct db *db, const char *hash, unsigned ttl,
 
 	memset(s, 0, sizeof(*s));
 	snprintf(t, sizeof(t), "%u", ttl);
-	r = run(db, "UPDATE escrow_sessions AS s SET last_seen_at = now(), "
+	r = db_run(db, "UPDATE escrow_sessions AS s SET last_seen_at = now(), "
 	    "expires_at = now() + " SECS("$2") " FROM escrow_users AS u "
 	    "WHERE s.hash = $1 AND s.expires_at > now() AND u.id = s.user_id "
 	    "RETURNING s.user_id, u.address, s.csrf", 2, p, &res, err_out);
@@ -264,7 +258,7 @@ portal_db_logout(struct db *db, const char *hash, const char *client_addr,
 
 	if ((r = db_begin(db, err_out)) < 0)
 		return r;
-	r = run(db, "DELETE FROM escrow_sessions WHERE hash = $1 "
+	r = db_run(db, "DELETE FROM escrow_sessions WHERE hash = $1 "
 	    "RETURNING user_id", 1, p, &res, err_out);
 	if (r == 0) {
 		if (PQntuples(res) == 1)
@@ -288,7 +282,7 @@ session_new(struct db *db, int64_t user_id, const char *hash,
 
 	i64(id, sizeof(id), user_id);
 	snprintf(t, sizeof(t), "%u", ttl);
-	return run(db, "INSERT INTO escrow_sessions (hash, user_id, csrf, "
+	return db_run(db, "INSERT INTO escrow_sessions (hash, user_id, csrf, "
 	    "expires_at, client_addr) VALUES ($1, $2::bigint, $3, now() + "
 	    SECS("$4") ", $5)", 5, p, NULL, err_out);
 }
@@ -308,13 +302,13 @@ portal_db_login(struct db *db, int64_t user_id, const char *old_hash,
 		return r;
 	r = 0;
 	if (old_hash != NULL)
-		r = run(db, "DELETE FROM escrow_sessions WHERE hash = $1", 1,
+		r = db_run(db, "DELETE FROM escrow_sessions WHERE hash = $1", 1,
 		    p1, NULL, err_out);
 	if (r == 0)
 		r = session_new(db, user_id, new_hash, csrf, ttl, client_addr,
 		    err_out);
 	if (r == 0)
-		r = run(db, "UPDATE escrow_users SET failed_logins = 0, "
+		r = db_run(db, "UPDATE escrow_users SET failed_logins = 0, "
 		    "locked_until = NULL WHERE id = $1::bigint", 1, p2, NULL,
 		    err_out);
 	if (r == 0)
@@ -345,7 +339,7 @@ portal_db_token_peek(struct db *db, const char *hash, const char *kind,
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	r = run(db, "SELECT t.user_id, u.address, t.escrow_id FROM "
+	r = db_run(db, "SELECT t.user_id, u.address, t.escrow_id FROM "
 	    "escrow_tokens AS t JOIN escrow_users AS u ON u.id = t.user_id "
 	    "WHERE " TOKEN_USABLE, 2, p, &res, err_out);
 	if (r < 0)
@@ -370,7 +364,7 @@ portal_db_token_escrow(struct db *db, const char *hash, const char *kind,
 	int r;
 
 	*escrow_id_out = NULL;
-	r = run(db, "SELECT escrow_id FROM escrow_tokens WHERE hash = $1 "
+	r = db_run(db, "SELECT escrow_id FROM escrow_tokens WHERE hash = $1 "
 	    "AND kind = $2 AND escrow_id IS NOT NULL", 2, p, &res, err_out);
 	if (r < 0)
 		return r;
@@ -398,7 +392,7 @@ portal_db_token_redeem(struct db *db, const char *hash, const char *kind,
 	if ((r = db_begin(db, err_out)) < 0)
 		return r;
 	/* the claim: of two concurrent redeems one finds nothing */
-	r = run(db, "UPDATE escrow_tokens AS t SET used_at = now() FROM "
+	r = db_run(db, "UPDATE escrow_tokens AS t SET used_at = now() FROM "
 	    "escrow_users AS u WHERE u.id = t.user_id AND " TOKEN_USABLE
 	    " RETURNING t.user_id, u.address, t.escrow_id", 2, p, &res,
 	    err_out);
@@ -416,17 +410,17 @@ portal_db_token_redeem(struct db *db, const char *hash, const char *kind,
 	t->escrow_id = dup_or_null(res, 0, 2);
 	PQclear(res);
 	i64(id, sizeof(id), t->user_id);
-	r = run(db, "UPDATE escrow_users SET password_hash = $2, "
+	r = db_run(db, "UPDATE escrow_users SET password_hash = $2, "
 	    "enrolled_at = coalesce(enrolled_at, now()), failed_logins = 0, "
 	    "locked_until = NULL WHERE id = $1::bigint", 2, pu, NULL,
 	    err_out);
 	if (r == 0)
-		r = run(db, "UPDATE escrow_tokens SET used_at = now() WHERE "
+		r = db_run(db, "UPDATE escrow_tokens SET used_at = now() WHERE "
 		    "user_id = $1::bigint AND kind = $2 AND used_at IS NULL",
 		    2, pk, NULL, err_out);
 	/* a new password ends every session the old one opened */
 	if (r == 0)
-		r = run(db, "DELETE FROM escrow_sessions WHERE "
+		r = db_run(db, "DELETE FROM escrow_sessions WHERE "
 		    "user_id = $1::bigint", 1, pu, NULL, err_out);
 	if (r == 0)
 		r = session_new(db, t->user_id, sess_hash, csrf, ttl,
@@ -459,10 +453,11 @@ portal_db_reset_token_new(struct db *db, int64_t user_id, const char *hash,
 	if ((r = db_begin(db, err_out)) < 0)
 		return r;
 	/* serialize requests for one account: the count stays true */
-	r = run(db, "SELECT 1 FROM escrow_users WHERE id = $1::bigint FOR "
+	r = db_run(db, "SELECT 1 FROM escrow_users WHERE id = $1::bigint FOR "
 	    "UPDATE", 1, pc, NULL, err_out);
 	if (r == 0)
-		r = run(db, "SELECT count(*) < $2::integer FROM escrow_tokens "
+		r = db_run(db,
+		    "SELECT count(*) < $2::integer FROM escrow_tokens "
 		    "WHERE user_id = $1::bigint AND kind = 'reset' AND "
 		    "created_at > now() - interval '1 hour'", 2, pc, &res,
 		    err_out);
@@ -471,7 +466,8 @@ portal_db_reset_token_new(struct db *db, int64_t user_id, const char *hash,
 		PQclear(res);
 	}
 	if (r == 0 && made)
-		r = run(db, "INSERT INTO escrow_tokens (hash, kind, user_id, "
+		r = db_run(db,
+		    "INSERT INTO escrow_tokens (hash, kind, user_id, "
 		    "expires_at) VALUES ($1, 'reset', $2::bigint, now() + "
 		    SECS("$3") ")", 3, pi, NULL, err_out);
 	if (r == 0)
@@ -534,7 +530,7 @@ portal_db_inbox(struct db *db, int64_t user_id, size_t max,
 	*n_out = 0;
 	i64(id, sizeof(id), user_id);
 	snprintf(lim, sizeof(lim), "%zu", max);
-	r = run(db, "SELECT " MSG_COLS " FROM escrow_messages WHERE "
+	r = db_run(db, "SELECT " MSG_COLS " FROM escrow_messages WHERE "
 	    "user_id = $1::bigint AND " READABLE " ORDER BY created_at DESC, "
 	    "id LIMIT $2::integer", 2, p, &res, err_out);
 	if (r < 0)
@@ -622,7 +618,7 @@ portal_db_message(struct db *db, const char *id, int64_t user_id,
 	 * mark it read, hand out the blob of that same row version. A
 	 * recall after this finds first_read_at set.
 	 */
-	r = run(db, "WITH o AS (SELECT id, first_read_at IS NULL AS first "
+	r = db_run(db, "WITH o AS (SELECT id, first_read_at IS NULL AS first "
 	    "FROM escrow_messages WHERE id = $1 AND user_id = $2::bigint AND "
 	    READABLE " FOR UPDATE) "
 	    "UPDATE escrow_messages e SET first_read_at = "
@@ -651,7 +647,7 @@ portal_db_read_notice_sent(struct db *db, const char *id, char **err_out)
 {
 	const char *p[1] = { id };
 
-	return run(db, "UPDATE escrow_messages SET read_notice = true "
+	return db_run(db, "UPDATE escrow_messages SET read_notice = true "
 	    "WHERE id = $1", 1, p, NULL, err_out);
 }
 
@@ -677,7 +673,7 @@ portal_db_recall_peek(struct db *db, const char *hash,
 	memset(rc, 0, sizeof(*rc));
 	*sealed_out = NULL;
 	*len_out = 0;
-	r = run(db, "SELECT e.id, e.sender, u.address, " TS("e.expires_at")
+	r = db_run(db, "SELECT e.id, e.sender, u.address, " TS("e.expires_at")
 	    ", e.recalled_at IS NOT NULL, e.first_read_at IS NOT NULL, "
 	    "e.expires_at <= now(), e.sealed FROM escrow_messages e JOIN "
 	    "escrow_users u ON u.id = e.user_id WHERE e.recall_hash = $1 "
@@ -719,7 +715,7 @@ portal_db_recall(struct db *db, const char *hash, const char *client_addr,
 	*id_out = NULL;
 	/* check and wipe in one statement: a read committed first wins;
 	 * the audit row commits with it */
-	r = run(db, "WITH w AS (UPDATE escrow_messages SET recalled_at = "
+	r = db_run(db, "WITH w AS (UPDATE escrow_messages SET recalled_at = "
 	    "now(), sealed = ''::bytea WHERE recall_hash = $1 AND "
 	    "first_read_at IS NULL AND recalled_at IS NULL AND purged_at IS "
 	    "NULL AND expires_at > now() RETURNING id, user_id) "
@@ -755,7 +751,7 @@ portal_db_cleanup(struct db *db, unsigned window, long *sessions_out,
 
 	*sessions_out = 0;
 	snprintf(w, sizeof(w), "%u", window);
-	r = run(db, "DELETE FROM escrow_sessions WHERE expires_at <= now()",
+	r = db_run(db, "DELETE FROM escrow_sessions WHERE expires_at <= now()",
 	    0, NULL, &res, err_out);
 	if (r < 0)
 		return r;
@@ -765,11 +761,11 @@ portal_db_cleanup(struct db *db, unsigned window, long *sessions_out,
 			*sessions_out = (long)n;
 	}
 	PQclear(res);
-	r = run(db, "DELETE FROM escrow_tokens WHERE expires_at < "
+	r = db_run(db, "DELETE FROM escrow_tokens WHERE expires_at < "
 	    "now() - interval '7 days'", 0, NULL, NULL, err_out);
 	if (r < 0)
 		return r;
-	return run(db, "DELETE FROM escrow_throttle WHERE window_start < "
+	return db_run(db, "DELETE FROM escrow_throttle WHERE window_start < "
 	    "now() - " SECS("$1") " AND (locked_until IS NULL OR "
 	    "locked_until < now())", 1, p, NULL, err_out);
 }

@@ -4,8 +4,6 @@
  * Implements: RFC 5321 4.5.3.1.3 (path length).
  * Trust: form fields and query strings, any bytes. No I/O, no logging.
  */
-#include <glib.h>
-
 #include <string.h>
 
 #include "token.h"
@@ -38,7 +36,7 @@ web_input_email(const char *in, char *out, size_t outsz)
 	if (at == e || at == s || at + 1 == e)
 		return -1;
 	/* the database speaks UTF-8: refuse what it would refuse */
-	if (!g_utf8_validate(in + s, (gssize)(e - s), NULL))
+	if (!utf8_valid(in + s, e - s))
 		return -1;
 	for (i = s; i < e; i++) {
 		char c = in[i];

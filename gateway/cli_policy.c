@@ -317,7 +317,7 @@ store_key(struct db *db, struct key_new *kn, const char *what)
 }
 
 static int
-import_smime(struct db *db, X509 *c, const struct buf *raw, const char *only)
+import_smime(struct db *db, X509 *c, const char *only)
 {
 	struct smime_cert_info ci;
 	struct buf der;
@@ -325,7 +325,6 @@ import_smime(struct db *db, X509 *c, const struct buf *raw, const char *only)
 	size_t i;
 	int n = 0, st = 0;
 
-	(void)raw;
 	if (smime_cert_inspect(c, &ci, &err) < 0) {
 		cli_err("key", "%s", err ? err : "?");
 		xfree(err);
@@ -447,7 +446,7 @@ key_import(const struct sg_config *cfg, struct db *db, struct buf *rawp,
 	c = smime_cert_from_mem(raw.data, raw.len, &err);
 	xfree(err);
 	if (c != NULL) {
-		st = import_smime(db, c, &raw, only);
+		st = import_smime(db, c, only);
 		X509_free(c);
 	} else {
 		st = import_pgp(cfg, db, &raw, only);

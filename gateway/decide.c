@@ -3,12 +3,12 @@
  * Pure: see decide.h. Everything a plan depends on is in decide_input,
  * so `sealgate policy preview` and delivery agree by construction.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "decide.h"
+#include "lib/strjoin.h"
 
 static const char *const method_names[] = {
 	[PM_TLS] = "tls", [PM_PGP] = "pgp", [PM_SMIME] = "smime",
@@ -256,22 +256,7 @@ chain_strength(const struct policy_chain *c)
 	return s;
 }
 
-static void
-say(char *buf, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void
-say(char *buf, size_t n, const char *fmt, ...)
-{
-	size_t l = strlen(buf);
-	va_list ap;
-
-	if (l + 1 >= n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + l, n - l, fmt, ap);
-	va_end(ap);
-}
 
 static const struct policy_rule *
 first_rule(const struct decide_input *in, const char *tag)
@@ -318,12 +303,14 @@ hop_floor(const struct decide_input *in, struct policy_step *s, char *why,
 	if (decide_domain_listed(in->domain, in->forced_tls, in->nforced) &&
 	    s->level < TLS_LEVEL_ENCRYPT) {
 		s->level = TLS_LEVEL_ENCRYPT;
-		say(why, n, "; %s is on the forced-TLS list: TLS required",
+		str_appendf(why, n, NULL,
+		    "; %s is on the forced-TLS list: TLS required",
 		    in->domain);
 	}
 	if (in->tls_capable == 1 && s->level < TLS_LEVEL_ENCRYPT) {
 		s->level = TLS_LEVEL_ENCRYPT;
-		say(why, n, "; %s was probed TLS-capable: TLS required "
+		str_appendf(why, n, NULL,
+		    "; %s was probed TLS-capable: TLS required "
 		    "(sticky)", in->domain);
 	}
 	/* RFC 8461 4.2: enforce means a PKIX-valid, name-matched MX */
@@ -331,14 +318,16 @@ hop_floor(const struct decide_input *in, struct policy_step *s, char *why,
 		s->mta_sts = 1;
 		if (s->level < TLS_LEVEL_VERIFY) {
 			s->level = TLS_LEVEL_VERIFY;
-			say(why, n, "; %s has an MTA-STS enforce policy: "
+			str_appendf(why, n, NULL,
+			    "; %s has an MTA-STS enforce policy: "
 			    "verified TLS to a policy MX", in->domain);
 		}
 	}
 	/* RFC 8689 4.2.1: REQUIRETLS needs an authenticated TLS hop */
 	if (in->requiretls && s->level < TLS_LEVEL_VERIFY) {
 		s->level = TLS_LEVEL_VERIFY;
-		say(why, n, "; message carries REQUIRETLS: verified TLS "
+		str_appendf(why, n, NULL,
+		    "; message carries REQUIRETLS: verified TLS "
 		    "required");
 	}
 }
@@ -354,14 +343,16 @@ tls_step(const struct decide_input *in, const struct policy_chain *c,
 	switch (c->floor) {
 	case PF_MTA_STS:
 		if (!in->mta_sts_enforce) {
-			say(why, n, "; tls skipped: %s has no MTA-STS "
+			str_appendf(why, n, NULL,
+			    "; tls skipped: %s has no MTA-STS "
 			    "enforce policy", in->domain);
 			return 0;
 		}
 		break;
 	case PF_DANE:
 		if (in->dane == 0) {
-			say(why, n, "; tls skipped: %s has no DANE TLSA "
+			str_appendf(why, n, NULL,
+			    "; tls skipped: %s has no DANE TLSA "
 			    "records", in->domain);
 			return 0;
 		}
@@ -382,7 +373,8 @@ tls_step(const struct decide_input *in, const struct policy_chain *c,
 	 * the missing STARTTLS is a downgrade to be resisted, not obeyed */
 	if (in->tls_capable == 0 && !in->mta_sts_enforce &&
 	    !(s->dane_required && in->dane == 1)) {
-		say(why, n, "; tls skipped: %s was probed without STARTTLS",
+		str_appendf(why, n, NULL,
+		    "; tls skipped: %s was probed without STARTTLS",
 		    in->domain);
 		return 0;
 	}
@@ -408,10 +400,12 @@ decide(const struct decide_input *in, struct decide_plan *out)
 	out->rule_id = r0 != NULL ? r0->id : 0;
 	policy_chain_format(chain, chs, sizeof(chs));
 	if (r0 != NULL)
-		say(out->reason, n, "rule %lld (%.80s -> %.80s): %s", r0->id,
+		str_appendf(out->reason, n, NULL,
+		    "rule %lld (%.80s -> %.80s): %s", r0->id,
 		    r0->sender, r0->rcpt, chs);
 	else
-		say(out->reason, n, "no rule matches: default %s", chs);
+		str_appendf(out->reason, n, NULL,
+		    "no rule matches: default %s", chs);
 
 	/* an escalation tag: its own rule or its default chain, but only
 	 * when that protects at least as much (a tag never lowers) */
@@ -427,13 +421,16 @@ decide(const struct decide_input *in, struct decide_plan *out)
 			chain = tc;
 			out->rule_id = rt != NULL ? rt->id : -1;
 			if (rt != NULL)
-				say(out->reason, n, "; tag %s: rule %lld: %s",
+				str_appendf(out->reason, n, NULL,
+				    "; tag %s: rule %lld: %s",
 				    t->tag, rt->id, chs);
 			else
-				say(out->reason, n, "; tag %s escalates to %s",
+				str_appendf(out->reason, n, NULL,
+				    "; tag %s escalates to %s",
 				    t->tag, chs);
 		} else {
-			say(out->reason, n, "; tag %s (%s) would lower "
+			str_appendf(out->reason, n, NULL,
+			    "; tag %s (%s) would lower "
 			    "protection: ignored", t->tag, chs);
 		}
 	}
@@ -445,7 +442,8 @@ decide(const struct decide_input *in, struct decide_plan *out)
 		chain = &plain_only;
 		out->rule_id = 0;
 		out->tag = -1;
-		say(out->reason, n, "; escrow notification: ordinary mail, "
+		str_appendf(out->reason, n, NULL,
+		    "; escrow notification: ordinary mail, "
 		    "never escrowed itself");
 	}
 	if (in->tls_required) {
@@ -455,11 +453,12 @@ decide(const struct decide_input *in, struct decide_plan *out)
 		};
 		chain = &tls_only;
 		out->rule_id = 0;
-		say(out->reason, n, "; the message requires TLS (secure "
+		str_appendf(out->reason, n, NULL,
+		    "; the message requires TLS (secure "
 		    "reply): tls only");
 	}
 	if (chain->n > 0 && chain->m[0] == PM_TLS)
-		say(out->reason, n, " (tls floor %s)",
+		str_appendf(out->reason, n, NULL, " (tls floor %s)",
 		    policy_floor_name(chain->floor));
 	out->bounce = chain->bounce;
 
@@ -484,7 +483,8 @@ decide(const struct decide_input *in, struct decide_plan *out)
 			if (in->already_encrypted) {
 				s.method = PM_ASIS;
 				asis = 1;
-				say(out->reason, n, "; already encrypted by "
+				str_appendf(out->reason, n, NULL,
+				    "; already encrypted by "
 				    "the sender: %s not applied, sent as is",
 				    policy_method_name(chain->m[i]));
 				break;
@@ -492,13 +492,15 @@ decide(const struct decide_input *in, struct decide_plan *out)
 			s.method = chain->m[i];
 			if (s.method == PM_ESCROW) {
 				if (!in->escrow_available)
-					say(out->reason, n, "; escrow portal "
+					str_appendf(out->reason, n, NULL,
+					    "; escrow portal "
 					    "not available: defers");
 				break;
 			}
 			k = s.method == PM_PGP ? in->pgp : in->smime;
 			if (k != KEY_OK) {
-				say(out->reason, n, "; %s skipped: %s",
+				str_appendf(out->reason, n, NULL,
+				    "; %s skipped: %s",
 				    policy_method_name(s.method),
 				    key_state_why(k));
 				continue;
@@ -512,7 +514,7 @@ decide(const struct decide_input *in, struct decide_plan *out)
 		out->steps[out->nsteps++] = s;
 	}
 	if (out->nsteps == 0) {
-		say(out->reason, n, "; no method usable: %s",
+		str_appendf(out->reason, n, NULL, "; no method usable: %s",
 		    out->bounce ? "bounce" : "defer");
 		out->level = hop.level;
 		out->mta_sts = hop.mta_sts;
@@ -520,17 +522,18 @@ decide(const struct decide_input *in, struct decide_plan *out)
 	} else {
 		const struct policy_step *s = &out->steps[0];
 
-		say(out->reason, n, "; plan:");
+		str_appendf(out->reason, n, NULL, "; plan:");
 		for (i = 0; i < out->nsteps; i++)
-			say(out->reason, n, "%s%s@%s", i ? "," : " ",
+			str_appendf(out->reason, n, NULL,
+			    "%s%s@%s", i ? "," : " ",
 			    policy_method_name(out->steps[i].method),
 			    tls_level_name(out->steps[i].level));
 		if (out->bounce)
-			say(out->reason, n, ", then bounce");
+			str_appendf(out->reason, n, NULL, ", then bounce");
 		out->level = s->level;
 		out->mta_sts = s->mta_sts;
 		out->method = policy_method_name(s->method);
 	}
 	if (hopwhy[0] != '\0')
-		say(out->reason, n, "%s", hopwhy);
+		str_appendf(out->reason, n, NULL, "%s", hopwhy);
 }

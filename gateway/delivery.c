@@ -45,6 +45,7 @@
 #include "tls_rpt_db.h"
 #include "dsn.h"
 #include "lib/buf.h"
+#include "lib/strjoin.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include "lib/queue_id.h"
@@ -364,26 +365,7 @@ struct host_policy {
 	char skipped[300];			/* why hosts were passed over */
 };
 
-static void
-note_skip(struct host_policy *hp, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
-static void
-note_skip(struct host_policy *hp, const char *fmt, ...)
-{
-	va_list ap;
-	size_t l = strlen(hp->skipped);
-
-	if (l + 3 >= sizeof(hp->skipped))
-		return;
-	if (l > 0) {
-		memcpy(hp->skipped + l, "; ", 2);
-		l += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(hp->skipped + l, sizeof(hp->skipped) - l, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * try_hosts - open a connection for the plan: every MX in order, every
@@ -428,8 +410,8 @@ try_hosts(struct worker *w, const struct dns_mx_result *mx, unsigned port,
 				break;
 			case DANE_BOGUS:
 			case DANE_TEMPFAIL:
-				note_skip(hp, "%s: TLSA %s", host->name,
-				    dr.why);
+				str_appendf(hp->skipped, sizeof(hp->skipped),
+				    "; ", "%s: TLSA %s", host->name, dr.why);
 				*tls_failed = 1;
 				dane_result_free(&dr);
 				continue;
@@ -440,7 +422,8 @@ try_hosts(struct worker *w, const struct dns_mx_result *mx, unsigned port,
 		if (dane_required && opts.tlsa == NULL) {
 			/* the rule wants DANE: a host without usable,
 			 * DNSSEC-validated TLSA records is no option */
-			note_skip(hp, "%s: no usable DANE TLSA records",
+			str_appendf(hp->skipped, sizeof(hp->skipped), "; ",
+			    "%s: no usable DANE TLSA records",
 			    host->name);
 			*tls_failed = 1;
 			if (have_dr)
@@ -449,7 +432,8 @@ try_hosts(struct worker *w, const struct dns_mx_result *mx, unsigned port,
 		}
 		if (opts.level != TLS_LEVEL_DANE && hp->sts != NULL) {
 			if (!mta_sts_mx_match(hp->sts, host->name)) {
-				note_skip(hp, "%s: not in the MTA-STS policy",
+				str_appendf(hp->skipped, sizeof(hp->skipped),
+				    "; ", "%s: not in the MTA-STS policy",
 				    host->name);
 				if (have_dr)
 					dane_result_free(&dr);
@@ -665,26 +649,7 @@ struct msg_view {
 	struct buf own;			/* when it differs from the original */
 };
 
-static void
-rs_note(struct rcpt_state *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
-static void
-rs_note(struct rcpt_state *r, const char *fmt, ...)
-{
-	size_t l = strlen(r->notes);
-	va_list ap;
-
-	if (l + 3 >= sizeof(r->notes))
-		return;
-	if (l > 0) {
-		memcpy(r->notes + l, "; ", 3);
-		l += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(r->notes + l, sizeof(r->notes) - l, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * send_group - one SMTP transaction at step s for the recipients idx[]
@@ -1121,7 +1086,8 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 					idx[n++] = j;
 			}
 		if (step_view(w, b, &base, r, &s, &v, &err) < 0) {
-			rs_note(r, "%s failed: %s", policy_method_name(
+			str_appendf(r->notes, sizeof(r->notes), "; ",
+			    "%s failed: %s", policy_method_name(
 			    s.method), err ? err : "?");
 			log_err("queue_id=%s event=encrypt_failed rcpt=<%s> "
 			    "method=%s error=\"%s\"", b->message_id,
@@ -1141,7 +1107,8 @@ deliver_batch(struct worker *w, struct delivery_batch *b)
 			q->level = q->plan.steps[q->step].level;
 			if (tls_failed && q->step + 1 < q->plan.nsteps) {
 				/* DESIGN.md step 4: on to the next method */
-				rs_note(q, "%s: %s", policy_method_name(
+				str_appendf(q->notes, sizeof(q->notes), "; ",
+				    "%s: %s", policy_method_name(
 				    q->method), q->o.reply);
 				q->step++;
 				continue;

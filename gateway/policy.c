@@ -17,6 +17,7 @@
 #include "domain_db.h"
 #include "key_db.h"
 #include "lib/buf.h"
+#include "lib/strjoin.h"
 #include "lib/xalloc.h"
 #include "mta_sts.h"
 #include "pgp.h"
@@ -172,26 +173,7 @@ policy_keys_release(struct policy_keys *k)
 	memset(k, 0, sizeof(*k));
 }
 
-static void
-note(struct policy_keys *k, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
-static void
-note(struct policy_keys *k, const char *fmt, ...)
-{
-	size_t l = strlen(k->note);
-	va_list ap;
-
-	if (l + 3 >= sizeof(k->note))
-		return;
-	if (l > 0) {
-		memcpy(k->note + l, "; ", 3);
-		l += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(k->note + l, sizeof(k->note) - l, fmt, ap);
-	va_end(ap);
-}
 
 /* local part as is, domain lower case (how the key store keeps them) */
 static char *
@@ -244,18 +226,21 @@ wkd_discover(struct policy_env *env, const char *addr, struct policy_keys *k,
 	    &key, &method, why, sizeof(why));
 	if (r < 0) {
 		/* temporary: not cached, tried again with the next message */
-		note(k, "WKD lookup failed: %s", why);
+		str_appendf(k->note, sizeof(k->note), "; ",
+		    "WKD lookup failed: %s", why);
 		buf_free(&key);
 		return 0;
 	}
 	if (r == 0) {
-		note(k, "WKD: no key (%s)", why);
+		str_appendf(k->note, sizeof(k->note), "; ",
+		    "WKD: no key (%s)", why);
 		buf_free(&key);
 		return key_lookup_note(env->db, addr, "wkd", 0, why, err_out);
 	}
 	if (pgp_key_inspect(pc, buf_cstr(&key), key.len, &info, &n,
 	    err_out) < 0) {
-		note(k, "WKD key unusable: %s", *err_out);
+		str_appendf(k->note, sizeof(k->note), "; ",
+		    "WKD key unusable: %s", *err_out);
 		xfree(*err_out);
 		*err_out = NULL;
 		buf_free(&key);
@@ -288,7 +273,8 @@ wkd_discover(struct policy_env *env, const char *addr, struct policy_keys *k,
 			r = key_db_add(env->db, &kn, &id, status, err_out);
 			if (r == 0) {
 				found = 1;
-				note(k, "WKD (%s) found key %s: %s", method, fpr,
+				str_appendf(k->note, sizeof(k->note), "; ",
+				    "WKD (%s) found key %s: %s", method, fpr,
 				    status);
 			}
 			break;
@@ -298,7 +284,8 @@ wkd_discover(struct policy_env *env, const char *addr, struct policy_keys *k,
 	if (r < 0)
 		return r;
 	if (!found)
-		note(k, "WKD key names no user ID <%s>", addr);
+		str_appendf(k->note, sizeof(k->note), "; ",
+		    "WKD key names no user ID <%s>", addr);
 	return key_lookup_note(env->db, addr, "wkd", found, method, err_out);
 }
 
@@ -329,7 +316,8 @@ again:
 			snprintf(k->pgp_fpr, sizeof(k->pgp_fpr), "%s",
 			    rows[0].fingerprint);
 			k->pgp_id = rows[0].id;
-			note(k, "pgp key %s (%s)", rows[0].fingerprint,
+			str_appendf(k->note, sizeof(k->note), "; ",
+			    "pgp key %s (%s)", rows[0].fingerprint,
 			    rows[0].source);
 		}
 		key_rows_free(rows, n);
@@ -363,11 +351,13 @@ again:
 			    rows[i].fingerprint);
 			k->pgp_id = rows[i].id;
 			*state = KEY_OK;
-			note(k, "pgp key %s (%s)", rows[i].fingerprint,
+			str_appendf(k->note, sizeof(k->note), "; ",
+			    "pgp key %s (%s)", rows[i].fingerprint,
 			    rows[i].source);
 			break;
 		}
-		note(k, "pgp key %s: %s", rows[i].fingerprint, why);
+		str_appendf(k->note, sizeof(k->note), "; ",
+		    "pgp key %s: %s", rows[i].fingerprint, why);
 		if (*state == KEY_NONE)
 			*state = strstr(why, "expired") != NULL ? KEY_EXPIRED :
 			    KEY_REVOKED;
@@ -398,7 +388,8 @@ smime_lookup(struct policy_env *env, const char *addr, struct policy_keys *k,
 		    rows[i].material_len, &e);
 
 		if (c == NULL) {
-			note(k, "certificate %.16s: %s", rows[i].fingerprint,
+			str_appendf(k->note, sizeof(k->note), "; ",
+			    "certificate %.16s: %s", rows[i].fingerprint,
 			    e);
 			xfree(e);
 			*state = KEY_REVOKED;
@@ -415,14 +406,16 @@ smime_lookup(struct policy_env *env, const char *addr, struct policy_keys *k,
 				    "cbc") == 0 ? SMIME_AES256_CBC :
 				    SMIME_AES256_GCM;
 			*state = KEY_OK;
-			note(k, "S/MIME certificate %.16s (%s, %s)",
+			str_appendf(k->note, sizeof(k->note), "; ",
+			    "S/MIME certificate %.16s (%s, %s)",
 			    rows[i].fingerprint, rows[i].source,
 			    k->smime_cipher == SMIME_AES256_CBC ?
 			    "AES-256-CBC" : "AES-256-GCM");
 			break;
 		}
 		X509_free(c);
-		note(k, "certificate %.16s: %s", rows[i].fingerprint, why);
+		str_appendf(k->note, sizeof(k->note), "; ",
+		    "certificate %.16s: %s", rows[i].fingerprint, why);
 		*state = strstr(why, "expired") != NULL ||
 		    strstr(why, "not yet valid") != NULL ? KEY_EXPIRED :
 		    KEY_REVOKED;

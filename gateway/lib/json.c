@@ -115,3 +115,18 @@ json_append_cstr(struct buf *b, const char *s)
 		n++;
 	return json_append_string(b, s, n);
 }
+
+int
+utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = utf8_seq_len(p + i, len - i);
+		if (n == 0)
+			return 0;
+		i += n;
+	}
+	return 1;
+}

@@ -27,4 +27,8 @@ int json_append_cstr(struct buf *b, const char *s);
  */
 size_t utf8_seq_len(const unsigned char *s, size_t len);
 
+/* utf8_valid - 1 when s[0..len) is well-formed UTF-8 throughout (what
+ * PostgreSQL accepts in a UTF8 database), else 0 */
+int utf8_valid(const char *s, size_t len);
+
 #endif
